@@ -1,0 +1,308 @@
+"""Input checks shared by every backend.
+
+The public wrapper runs these before any kernel sees the data, so a kernel can
+trust that it receives C-contiguous arrays of the working dtype, finite
+non-negative ratings and observed cells sorted row-major. Nothing here writes to
+the caller's arrays: every conversion either returns the input untouched (when
+it is already usable and is only read) or a new array.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._errors import (
+    InvalidParameterError,
+    InvalidRatingsError,
+    InvalidTypeError,
+)
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+UPDATES = ("tutorial", "simultaneous")
+LAYOUTS = ("dense", "sparse")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Ratings brought to one canonical form; built by :func:`as_observed`.
+
+    ``dense`` is the (n_users, n_items) float64 matrix when the input was dense,
+    else None. ``rows``, ``cols`` and ``values`` always list the observed cells
+    in row-major order.
+    """
+
+    shape: tuple
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    dense: np.ndarray | None
+
+    @property
+    def n_ratings(self):
+        return self.values.shape[0]
+
+
+# -- parameters ----------------------------------------------------------------
+
+
+def check_int(name, value, minimum):
+    """Return ``value`` as an int if it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidParameterError(
+            f"{name} must be an integer >= {minimum}, got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+    if value < minimum:
+        raise InvalidParameterError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_real(name, value, *, positive=False, allow_none=False):
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0)."""
+    if value is None and allow_none:
+        return None
+    rule = "> 0" if positive else ">= 0"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidParameterError(
+            f"{name} must be a real number {rule}, got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise InvalidParameterError(f"{name} must be finite and {rule}, got {value!r}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise InvalidParameterError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def check_dtype(dtype):
+    """Return the numpy dtype for ``dtype`` if it is float32 or float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in DTYPES:
+        raise InvalidParameterError(
+            f"dtype must be 'float32' or 'float64', got {dtype!r}"
+        )
+    return resolved
+
+
+# -- ratings -------------------------------------------------------------------
+
+
+def _first_bad(mask, values, where):
+    """Message fragment naming the first cell of ``mask`` (row-major)."""
+    k = int(np.flatnonzero(mask)[0])
+    row, col = where(k)
+    return f"row {row}, column {col}: {values[k]!r}"
+
+
+def _check_numeric(name, array):
+    if array.dtype.kind not in "iuf":
+        raise InvalidTypeError(
+            f"{name} must hold real numbers (integer or float dtype), "
+            f"got dtype {array.dtype}"
+        )
+
+
+def _check_values(values, where, zero_meaning):
+    """Raise if any rating is NaN, infinite or negative."""
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values)
+        if bad.any():
+            cell = _first_bad(bad, values, where)
+            raise InvalidRatingsError(
+                f"ratings must be finite, got {cell}; {zero_meaning}"
+            )
+    bad = values < 0
+    if bad.any():
+        cell = _first_bad(bad, values, where)
+        raise InvalidRatingsError(f"ratings must be >= 0, got {cell}; {zero_meaning}")
+
+
+def _dense(ratings):
+    array = np.asarray(ratings)
+    _check_numeric("ratings", array)
+    if array.ndim != 2:
+        raise InvalidRatingsError(
+            "ratings must be a 2-D array of shape (n_users, n_items), "
+            f"got {array.ndim} dimension(s) with shape {array.shape}"
+        )
+    _check_nonempty(array.shape)
+
+    flat = array.ravel()  # a copy only when the array is not contiguous
+    _check_values(
+        flat,
+        lambda k: divmod(k, array.shape[1]),
+        'in a dense matrix 0 means "not rated"',
+    )
+
+    dense = np.ascontiguousarray(array, dtype=np.float64)
+    rows, cols = (np.ascontiguousarray(a, dtype=np.intp) for a in np.nonzero(dense))
+    return Observed(array.shape, rows, cols, dense[rows, cols], dense)
+
+
+def _check_nonempty(shape):
+    if shape[0] == 0 or shape[1] == 0:
+        raise InvalidRatingsError(
+            "ratings must have at least one user and one item, "
+            f"got shape {tuple(shape)}"
+        )
+
+
+def _index_array(name, values):
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise InvalidRatingsError(
+            f"{name} must be 1-D, got {array.ndim} dimension(s) "
+            f"with shape {array.shape}"
+        )
+    if array.size and array.dtype.kind not in "iu":
+        raise InvalidTypeError(f"{name} must hold integers, got dtype {array.dtype}")
+    return array
+
+
+def _sparse(rows, cols, values, shape):
+    rows = _index_array("rows", rows)
+    cols = _index_array("cols", cols)
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise InvalidRatingsError(
+            f"values must be 1-D, got {values.ndim} dimension(s) "
+            f"with shape {values.shape}"
+        )
+    _check_numeric("values", values)
+    if not rows.shape[0] == cols.shape[0] == values.shape[0]:
+        raise InvalidRatingsError(
+            "rows, cols and values must have the same length, got "
+            f"{rows.shape[0]}, {cols.shape[0]} and {values.shape[0]}"
+        )
+
+    for name, index in (("rows", rows), ("cols", cols)):
+        if index.size and index.min() < 0:
+            k = int(np.argmax(index < 0))
+            raise InvalidRatingsError(
+                f"{name} must be >= 0, got {int(index[k])} at position {k}"
+            )
+    if shape is None:
+        shape = (
+            int(rows.max()) + 1 if rows.size else 0,
+            int(cols.max()) + 1 if cols.size else 0,
+        )
+    shape = tuple(int(n) for n in shape)
+    _check_nonempty(shape)
+    for name, index, bound in (("rows", rows, shape[0]), ("cols", cols, shape[1])):
+        if index.size and index.max() >= bound:
+            k = int(np.argmax(index >= bound))
+            raise InvalidRatingsError(
+                f"{name} must be < {bound} for ratings of shape {shape}, "
+                f"got {int(index[k])} at position {k}"
+            )
+
+    _check_values(
+        values,
+        lambda k: (int(rows[k]), int(cols[k])),
+        "in sparse input every stored entry is a rating, 0 included",
+    )
+
+    order = np.lexsort((cols, rows))
+    rows = rows[order].astype(np.intp)
+    cols = cols[order].astype(np.intp)
+    repeated = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
+    if repeated.any():
+        k = int(np.argmax(repeated))
+        raise InvalidRatingsError(
+            "ratings must give each (row, column) pair at most once, "
+            f"got ({rows[k]}, {cols[k]}) more than once"
+        )
+    values = values[order].astype(np.float64)
+    return Observed(shape, rows, cols, values, None)
+
+
+def as_observed(ratings):
+    """Check ``ratings`` against the input contract and return an Observed.
+
+    Accepts a dense array_like (0 = not rated), a scipy.sparse matrix or array,
+    a :class:`kernels.datasets.Ratings`, or a ``(rows, cols, values)`` tuple.
+    """
+    if isinstance(ratings, Observed):
+        return ratings
+    if hasattr(ratings, "tocoo") and hasattr(ratings, "shape"):
+        coo = ratings.tocoo()
+        return _sparse(coo.row, coo.col, coo.data, coo.shape)
+    if all(hasattr(ratings, a) for a in ("rows", "cols", "values", "shape")):
+        return _sparse(ratings.rows, ratings.cols, ratings.values, ratings.shape)
+    if isinstance(ratings, tuple):
+        if len(ratings) != 3:
+            raise InvalidRatingsError(
+                "ratings given as a tuple must be (rows, cols, values), "
+                f"got a tuple of length {len(ratings)}"
+            )
+        return _sparse(*ratings, shape=None)
+    return _dense(ratings)
+
+
+def to_dense(observed):
+    """The dense float64 matrix of ``observed``; 0 ratings cannot be dense."""
+    if observed.dense is not None:
+        return observed.dense
+    zero = observed.values == 0
+    if zero.any():
+        k = int(np.argmax(zero))
+        raise InvalidRatingsError(
+            "layout='dense' cannot hold a rating of 0 (0 means \"not rated\" "
+            f"there), got one at row {observed.rows[k]}, column {observed.cols[k]}; "
+            "use layout='sparse'"
+        )
+    dense = np.zeros(observed.shape, dtype=np.float64)
+    dense[observed.rows, observed.cols] = observed.values
+    return dense
+
+
+# -- factors -------------------------------------------------------------------
+
+
+def init_factors(init, seed, shape, n_factors, dtype):
+    """Fresh (P, Q) of ``dtype``: drawn from ``seed`` or copied from ``init``."""
+    n_users, n_items = shape
+    if init is None:
+        rng = np.random.default_rng(seed)
+        P = rng.random((n_users, n_factors))
+        Q = rng.random((n_items, n_factors))
+        return P.astype(dtype), Q.astype(dtype)
+
+    if seed is not None:
+        raise InvalidParameterError(
+            f"give either seed or init, not both; got seed={seed!r} and an init"
+        )
+    if not isinstance(init, (tuple, list)) or len(init) != 2:
+        raise InvalidParameterError(
+            "init must be a pair (user_factors, item_factors), "
+            f"got {type(init).__name__}"
+        )
+    factors = []
+    for name, given, rows in (
+        ("init[0] (user factors)", init[0], n_users),
+        ("init[1] (item factors)", init[1], n_items),
+    ):
+        array = np.asarray(given)
+        _check_numeric(name, array)
+        if array.shape != (rows, n_factors):
+            raise InvalidParameterError(
+                f"{name} must have shape {(rows, n_factors)} "
+                f"(ratings are {n_users} x {n_items}, n_factors={n_factors}), "
+                f"got {array.shape}"
+            )
+        if not np.isfinite(array).all():
+            raise InvalidParameterError(f"{name} must be finite, got non-finite values")
+        factors.append(np.array(array, dtype=dtype, order="C", copy=True))
+    return tuple(factors)
