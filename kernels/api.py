@@ -223,9 +223,12 @@ def factorize(
 
     scalars = (dtype.type(alpha), dtype.type(beta), -1.0 if tol is None else tol)
     kernel = getattr(kernel_module, f"sgd_{layout}")
-    steps_run, loss, finite = kernel(
-        *args, P, Q, steps, *scalars, update == "simultaneous"
-    )
+    # Overflow is detected after each sweep and reported below as a
+    # DivergenceError; NumPy's own warnings about it would only repeat that.
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps_run, loss, finite = kernel(
+            *args, P, Q, steps, *scalars, update == "simultaneous"
+        )
     if not finite:
         raise DivergenceError(
             f"the factors became non-finite in step {steps_run} (alpha={alpha!r}, "
