@@ -50,7 +50,7 @@ class Observed:
 def check_int(name, value, minimum):
     """Return ``value`` as an int if it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameterError(
+        raise InvalidTypeError(
             f"{name} must be an integer >= {minimum}, got {value!r} "
             f"of type {type(value).__name__}"
         )
@@ -65,7 +65,7 @@ def check_real(name, value, *, positive=False, allow_none=False):
         return None
     rule = "> 0" if positive else ">= 0"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(
+        raise InvalidTypeError(
             f"{name} must be a real number {rule}, got {value!r} "
             f"of type {type(value).__name__}"
         )

@@ -1,0 +1,293 @@
+"""Bad input: one error contract for every backend.
+
+Each error is a :class:`kernels.KernelsError` and the built-in exception that
+fits; its message names the parameter, the rule, the value and, where there is
+one, the fix. Nothing the caller passed is modified on the way to the error.
+"""
+
+import re
+import types
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import kernels
+from kernels import (
+    BackendUnavailableError,
+    DivergenceError,
+    InvalidParameterError,
+    InvalidRatingsError,
+    InvalidTypeError,
+    KernelsError,
+)
+
+TUTORIAL = np.array(
+    [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
+)
+
+
+def raises_unchanged(error, match, ratings, backend, **kwargs):
+    """Assert factorize raises ``error`` matching ``match`` and leaves its inputs
+    (arrays, and arrays inside tuples and init) as they were."""
+    arrays = [ratings] if isinstance(ratings, np.ndarray) else []
+    if isinstance(ratings, tuple):
+        arrays += [a for a in ratings if isinstance(a, np.ndarray)]
+    arrays += [a for a in kwargs.get("init") or () if isinstance(a, np.ndarray)]
+    copies = [a.copy() for a in arrays]
+
+    with pytest.raises(error, match=match) as info:
+        kernels.factorize(ratings, backend=backend, **kwargs)
+
+    assert isinstance(info.value, KernelsError)
+    for array, copy in zip(arrays, copies):
+        np.testing.assert_array_equal(array, copy)
+    return info.value
+
+
+# -- ratings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, rule",
+    [(-1.0, r"must be >= 0"), (np.nan, r"must be finite"), (np.inf, r"must be finite")],
+)
+def test_bad_dense_rating_names_the_cell(backend, value, rule):
+    ratings = TUTORIAL.astype(float)
+    ratings[3, 2] = value
+
+    error = raises_unchanged(InvalidRatingsError, rule, ratings, backend)
+
+    assert isinstance(error, ValueError)
+    assert "row 3, column 2" in str(error)
+    assert repr(value) in str(error) or str(value) in str(error)
+    assert '0 means "not rated"' in str(error)
+
+
+def test_bad_sparse_rating_names_the_cell(backend):
+    ratings = (np.array([0, 1]), np.array([1, 0]), np.array([2.0, -0.5]))
+
+    error = raises_unchanged(InvalidRatingsError, r"must be >= 0", ratings, backend)
+
+    assert "row 1, column 0" in str(error) and "-0.5" in str(error)
+    assert "every stored entry is a rating, 0 included" in str(error)
+
+
+@pytest.mark.parametrize(
+    "ratings",
+    [np.array([1.0, 2.0]), np.ones((2, 2, 2)), np.float64(3.0)],
+    ids=["1-D", "3-D", "0-D"],
+)
+def test_ratings_must_be_2d(backend, ratings):
+    error = raises_unchanged(InvalidRatingsError, r"2-D array", ratings, backend)
+    assert f"shape {ratings.shape}" in str(error)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0)])
+def test_ratings_must_not_be_empty(backend, shape):
+    raises_unchanged(
+        InvalidRatingsError,
+        "at least one user and one item, got shape " + re.escape(str(shape)),
+        np.zeros(shape),
+        backend,
+    )
+
+
+# Decided: only integer and real floating dtypes are ratings. bool would read
+# True as a 1-star rating, complex has no order, strings and objects need a
+# conversion the caller should choose.
+@pytest.mark.parametrize(
+    "ratings, dtype_name",
+    [
+        (np.array([["5", "3"], ["1", "0"]]), "<U1"),
+        (np.array([[5, None]], dtype=object), "object"),
+        (np.array([[5 + 0j, 3]]), "complex128"),
+        (np.array([[True, False]]), "bool"),
+    ],
+    ids=["str", "object", "complex", "bool"],
+)
+def test_ratings_must_be_real_numbers(backend, ratings, dtype_name):
+    error = raises_unchanged(
+        InvalidTypeError, r"must hold real numbers", ratings, backend
+    )
+    assert isinstance(error, TypeError)
+    assert f"got dtype {dtype_name}" in str(error)
+
+
+def test_triplets_must_have_equal_lengths(backend):
+    ratings = (np.array([0, 1, 2]), np.array([0, 1]), np.array([1.0, 2.0, 3.0]))
+    raises_unchanged(
+        InvalidRatingsError, r"same length, got 3, 2 and 3", ratings, backend
+    )
+
+
+def test_triplet_indices_must_not_be_negative(backend):
+    ratings = (np.array([0, -1]), np.array([0, 1]), np.array([1.0, 2.0]))
+    raises_unchanged(
+        InvalidRatingsError,
+        r"rows must be >= 0, got -1 at position 1",
+        ratings,
+        backend,
+    )
+
+
+def test_indices_must_fit_the_given_shape(backend):
+    # a Ratings-like object: scipy and kernels.datasets.Ratings refuse to build one
+    ratings = types.SimpleNamespace(
+        rows=np.array([0, 1]),
+        cols=np.array([0, 4]),
+        values=np.array([1.0, 2.0]),
+        shape=(2, 3),
+    )
+    raises_unchanged(
+        InvalidRatingsError,
+        r"cols must be < 3 for ratings of shape \(2, 3\), got 4",
+        ratings,
+        backend,
+    )
+
+
+@pytest.mark.parametrize("kind", ["triplets", "coo"])
+def test_a_cell_may_be_rated_once(backend, kind):
+    rows, cols, values = np.array([1, 0, 1]), np.array([2, 0, 2]), np.ones(3)
+    if kind == "coo":
+        ratings = scipy.sparse.coo_array((values, (rows, cols)), shape=(2, 3))
+    else:
+        ratings = (rows, cols, values)
+    raises_unchanged(
+        InvalidRatingsError,
+        r"at most once, got \(1, 2\) more than once",
+        ratings,
+        backend,
+    )
+
+
+def test_dense_layout_refuses_zero_ratings(backend):
+    ratings = (np.array([0, 1]), np.array([1, 0]), np.array([0.0, 2.0]))
+    raises_unchanged(
+        InvalidRatingsError,
+        r"row 0, column 1.*use layout='sparse'",
+        ratings,
+        backend,
+        layout="dense",
+    )
+
+
+def test_float32_ratings_must_fit(backend):
+    ratings = np.array([[1e39, 1.0]])
+    raises_unchanged(
+        InvalidRatingsError,
+        r"fit in float32.*row 0, column 0",
+        ratings,
+        backend,
+        dtype="float32",
+    )
+
+
+# -- parameters ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, value, error, match",
+    [
+        ("n_factors", 0, InvalidParameterError, r"n_factors must be >= 1, got 0"),
+        ("n_factors", -1, InvalidParameterError, r"n_factors must be >= 1, got -1"),
+        ("n_factors", 2.5, InvalidTypeError, r"n_factors must be an integer.*2\.5"),
+        ("n_factors", True, InvalidTypeError, r"n_factors must be an integer.*True"),
+        ("n_factors", "8", InvalidTypeError, r"n_factors must be an integer.*'8'"),
+        ("steps", -1, InvalidParameterError, r"steps must be >= 0, got -1"),
+        ("steps", 10.0, InvalidTypeError, r"steps must be an integer.*10\.0"),
+        ("alpha", 0.0, InvalidParameterError, r"alpha must be finite and > 0, got 0"),
+        ("alpha", -0.1, InvalidParameterError, r"alpha must be finite and > 0.*-0\.1"),
+        ("alpha", np.nan, InvalidParameterError, r"alpha must be finite.*nan"),
+        ("alpha", np.inf, InvalidParameterError, r"alpha must be finite.*inf"),
+        ("alpha", "0.1", InvalidTypeError, r"alpha must be a real number.*'0\.1'"),
+        ("beta", -0.02, InvalidParameterError, r"beta must be finite and >= 0.*-0\.02"),
+        ("tol", -1e-3, InvalidParameterError, r"tol must be finite and >= 0.*-0\.001"),
+        ("dtype", "float16", InvalidParameterError, r"'float32' or 'float64'.*float16"),
+        ("dtype", int, InvalidParameterError, r"'float32' or 'float64'.*int"),
+        ("update", "adam", InvalidParameterError, r"update must be one of.*'adam'"),
+        ("layout", "csr", InvalidParameterError, r"layout must be one of.*'csr'"),
+    ],
+)
+def test_bad_parameter(backend, name, value, error, match):
+    ratings = TUTORIAL.astype(float)
+
+    raised = raises_unchanged(error, match, ratings, backend, **{name: value})
+
+    builtin = TypeError if error is InvalidTypeError else ValueError
+    assert isinstance(raised, builtin)
+
+
+@pytest.mark.parametrize(
+    "shapes, wrong",
+    [
+        (((5, 2), (4, 3)), r"init\[1\].*\(4, 2\).*got \(4, 3\)"),
+        (((4, 2), (4, 2)), r"init\[0\].*\(5, 2\).*got \(4, 2\)"),
+    ],
+)
+def test_init_must_have_the_expected_shapes(backend, shapes, wrong):
+    init = tuple(np.ones(shape) for shape in shapes)
+    raises_unchanged(
+        InvalidParameterError,
+        wrong,
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2,
+        init=init,
+    )
+
+
+def test_init_and_seed_are_exclusive(backend):
+    init = (np.ones((5, 2)), np.ones((4, 2)))
+    raises_unchanged(
+        InvalidParameterError,
+        r"either seed or init, not both.*seed=3",
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2,
+        init=init,
+        seed=3,
+    )
+
+
+# -- backends ------------------------------------------------------------------
+
+
+def test_unknown_backend_lists_the_available_ones():
+    with pytest.raises(
+        BackendUnavailableError, match=r"backend must be one of"
+    ) as info:
+        kernels.factorize(TUTORIAL, backend="fortran")
+
+    assert isinstance(info.value, ValueError)
+    assert "'fortran'" in str(info.value)
+    for name in kernels.BACKENDS:
+        assert repr(name) in str(info.value)
+
+
+# -- divergence ----------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("tol", [0.001, None])
+def test_too_large_alpha_raises_divergence(backend, layout, dtype, tol):
+    """alpha=0.1 on the tutorial matrix overflows; every backend says so, in
+    which step, and suggests a smaller alpha, with no NumPy warning leaking."""
+    ratings = TUTORIAL.copy()
+
+    with pytest.raises(DivergenceError, match=r"in step \d+ .*smaller alpha") as info:
+        kernels.factorize(
+            ratings,
+            2,
+            alpha=0.1,
+            seed=0,
+            tol=tol,
+            backend=backend,
+            layout=layout,
+            dtype=dtype,
+        )
+
+    assert isinstance(info.value, FloatingPointError)
+    assert "alpha=0.1" in str(info.value)
+    np.testing.assert_array_equal(ratings, TUTORIAL)
