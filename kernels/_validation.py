@@ -103,7 +103,7 @@ def _first_bad(mask, values, where):
     """Message fragment naming the first cell of ``mask`` (row-major)."""
     k = int(np.flatnonzero(mask)[0])
     row, col = where(k)
-    return f"row {row}, column {col}: {values[k]!r}"
+    return f"row {row}, column {col}: {values[k].item()!r}"
 
 
 def _check_numeric(name, array):
@@ -171,7 +171,35 @@ def _index_array(name, values):
     return array
 
 
-def _sparse(rows, cols, values, shape):
+def _check_shape(shape):
+    """``shape`` as a pair of ints >= 0 or None (a side to infer)."""
+    if shape is None:
+        return (None, None)
+    pair = tuple(shape) if isinstance(shape, (tuple, list)) else None
+    if (
+        pair is None
+        or len(pair) != 2
+        or not all(
+            n is None
+            or (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0)
+            for n in pair
+        )
+    ):
+        raise InvalidRatingsError(
+            f"shape must be a pair of non-negative ints, got {shape!r}"
+        )
+    return tuple(None if n is None else int(n) for n in pair)
+
+
+def check_triplets(rows, cols, values, shape=None):
+    """Checked sparse ratings, sorted row-major: (rows, cols, values, shape).
+
+    ``shape`` is a pair whose sides may be None, each then inferred as the
+    largest index plus one. Returns new intp index arrays, float64 values and
+    the complete shape; raises on unequal lengths, bad or out-of-range indices,
+    values that are not finite and >= 0, and a (row, column) pair given twice.
+    An empty shape is left for the caller to judge.
+    """
     rows = _index_array("rows", rows)
     cols = _index_array("cols", cols)
     values = np.asarray(values)
@@ -180,7 +208,8 @@ def _sparse(rows, cols, values, shape):
             f"values must be 1-D, got {values.ndim} dimension(s) "
             f"with shape {values.shape}"
         )
-    _check_numeric("values", values)
+    if values.size:
+        _check_numeric("values", values)
     if not rows.shape[0] == cols.shape[0] == values.shape[0]:
         raise InvalidRatingsError(
             "rows, cols and values must have the same length, got "
@@ -193,13 +222,10 @@ def _sparse(rows, cols, values, shape):
             raise InvalidRatingsError(
                 f"{name} must be >= 0, got {int(index[k])} at position {k}"
             )
-    if shape is None:
-        shape = (
-            int(rows.max()) + 1 if rows.size else 0,
-            int(cols.max()) + 1 if cols.size else 0,
-        )
-    shape = tuple(int(n) for n in shape)
-    _check_nonempty(shape)
+    shape = tuple(
+        (int(index.max()) + 1 if index.size else 0) if n is None else n
+        for n, index in zip(_check_shape(shape), (rows, cols))
+    )
     for name, index, bound in (("rows", rows, shape[0]), ("cols", cols, shape[1])):
         if index.size and index.max() >= bound:
             k = int(np.argmax(index >= bound))
@@ -224,7 +250,12 @@ def _sparse(rows, cols, values, shape):
             "ratings must give each (row, column) pair at most once, "
             f"got ({rows[k]}, {cols[k]}) more than once"
         )
-    values = values[order].astype(np.float64)
+    return rows, cols, values[order].astype(np.float64), shape
+
+
+def _sparse(rows, cols, values, shape):
+    rows, cols, values, shape = check_triplets(rows, cols, values, shape)
+    _check_nonempty(shape)
     return Observed(shape, rows, cols, values, None)
 
 
@@ -259,9 +290,9 @@ def to_dense(observed):
     if zero.any():
         k = int(np.argmax(zero))
         raise InvalidRatingsError(
-            "layout='dense' cannot hold a rating of 0 (0 means \"not rated\" "
+            'the dense form cannot hold a rating of 0 (0 means "not rated" '
             f"there), got one at row {observed.rows[k]}, column {observed.cols[k]}; "
-            "use layout='sparse'"
+            "keep such ratings sparse (layout='sparse')"
         )
     dense = np.zeros(observed.shape, dtype=np.float64)
     dense[observed.rows, observed.cols] = observed.values

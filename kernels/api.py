@@ -251,7 +251,7 @@ def _kernel_args(observed, layout, dtype):
         k = int(np.argmax(values))
         raise InvalidRatingsError(
             f"ratings must fit in float32 for dtype='float32', got "
-            f"{values[k]!r} at row {observed.rows[k]}, column {observed.cols[k]}"
+            f"{values[k].item()!r} at row {observed.rows[k]}, column {observed.cols[k]}"
         )
     if layout == "dense":
         return (np.ascontiguousarray(v.to_dense(observed), dtype=dtype),)

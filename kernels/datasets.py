@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kernels import _validation
 from kernels._errors import (
     DataNotFoundError,
     InvalidParameterError,
     InvalidRatingsError,
-    InvalidTypeError,
 )
 
 __all__ = ["Ratings", "load_movielens", "movielens_small", "synthetic"]
@@ -76,8 +76,11 @@ def synthetic(n_users, n_items, density=0.5, seed=0):
 class Ratings:
     """Ratings in coordinate form: user ``rows[k]`` gave item ``cols[k]`` ``values[k]``.
 
-    The arrays are private copies of the inputs and read-only, and attributes
-    cannot be reassigned, so one instance may be shared (and cached) safely.
+    The ratings are checked as :func:`kernels.factorize` checks sparse input
+    (indices in range, values finite and >= 0, each (row, col) pair at most
+    once) and stored sorted row-major. The arrays are private read-only copies
+    and attributes cannot be reassigned, so one instance may be shared (and
+    cached) safely.
 
     Parameters
     ----------
@@ -106,26 +109,17 @@ class Ratings:
     """
 
     def __init__(self, rows, cols, values, shape=None, user_ids=None, item_ids=None):
-        rows = _check_index_array("rows", rows)
-        cols = _check_index_array("cols", cols)
-        values = _check_values_array(values)
-        if not len(rows) == len(cols) == len(values):
-            raise InvalidRatingsError(
-                "rows, cols and values must have the same length, got "
-                f"{len(rows)}, {len(cols)} and {len(values)}"
-            )
-
         if user_ids is not None:
             user_ids = _check_id_array("user_ids", user_ids)
         if item_ids is not None:
             item_ids = _check_id_array("item_ids", item_ids)
-        shape = _resolve_shape(shape, rows, cols, user_ids, item_ids)
-
-        _check_in_range("rows", rows, shape[0], axis=0, shape=shape)
-        _check_in_range("cols", cols, shape[1], axis=1, shape=shape)
-        rows = rows.astype(np.intp)
-        cols = cols.astype(np.intp)
-        _check_values_finite_nonnegative(rows, cols, values)
+        if shape is None:
+            shape = tuple(
+                None if ids is None else len(ids) for ids in (user_ids, item_ids)
+            )
+        rows, cols, values, shape = _validation.check_triplets(
+            rows, cols, values, shape
+        )
 
         if user_ids is None:
             user_ids = np.arange(shape[0])
@@ -178,8 +172,7 @@ class Ratings:
         """Dense matrix with 0 in the cells that hold no rating.
 
         Dense form cannot tell an explicit rating of 0 from "not rated", so a
-        stored 0 would silently disappear; such ratings are refused, and so are
-        duplicate (row, col) pairs, which would overwrite each other.
+        stored 0 would silently disappear; such ratings are refused.
 
         Returns
         -------
@@ -188,27 +181,12 @@ class Ratings:
         Raises
         ------
         InvalidRatingsError
-            If a value is 0 or a (row, col) pair occurs twice; the message names
-            the first such cell.
+            If a value is 0; the message names the first such cell.
         """
-        zeros = np.flatnonzero(self.values == 0)
-        if zeros.size:
-            k = zeros[0]
-            raise InvalidRatingsError(
-                f"rating at (row {self.rows[k]}, col {self.cols[k]}) is 0, which "
-                "dense form reads as 'not rated'; drop it or use the sparse form"
-            )
-
-        dense = np.zeros(self.shape, dtype=np.float64)
-        dense[self.rows, self.cols] = self.values
-        # With no zero values, fewer non-zero cells than ratings means duplicates.
-        if np.count_nonzero(dense) != self.n_ratings:
-            row, col = _first_duplicate(self.rows, self.cols)
-            raise InvalidRatingsError(
-                f"(row {row}, col {col}) is rated more than once; dense form "
-                "keeps one rating per cell"
-            )
-        return dense
+        observed = _validation.Observed(
+            self.shape, self.rows, self.cols, self.values, dense=None
+        )
+        return _validation.to_dense(observed)
 
     def to_scipy(self):
         """The ratings as a SciPy sparse array.
@@ -216,7 +194,7 @@ class Ratings:
         Returns
         -------
         ratings : scipy.sparse.coo_array of shape (n_users, n_items)
-            Shares no memory with this object; duplicates are kept as entries.
+            Shares no memory with this object.
         """
         # SciPy is only needed here, so it stays an optional dependency.
         import scipy.sparse
@@ -355,22 +333,30 @@ def _read_movielens_columns(path):
     layout = _sniff_layout(path)
     dtype = {"user": np.int64, "item": np.int64, "rating": np.float64}
     if layout == "csv":
-        options = dict(
-            sep=",",
-            header=0,
-            usecols=["userId", "movieId", "rating"],
-            dtype={"userId": np.int64, "movieId": np.int64, "rating": np.float64},
-        )
+        options = {
+            "sep": ",",
+            "header": 0,
+            "usecols": ["userId", "movieId", "rating"],
+            "dtype": {"userId": np.int64, "movieId": np.int64, "rating": np.float64},
+        }
     elif layout == "tab":
-        options = dict(
-            sep="\t", header=None, usecols=[0, 1, 2], names=list(dtype), dtype=dtype
-        )
+        options = {
+            "sep": "\t",
+            "header": None,
+            "usecols": [0, 1, 2],
+            "names": list(dtype),
+            "dtype": dtype,
+        }
     else:
         # '::' as a regex separator needs the slow python engine; splitting on
         # ':' leaves empty fields 1, 3, 5 between the ones we keep.
-        options = dict(
-            sep=":", header=None, usecols=[0, 2, 4], names=list(dtype), dtype=dtype
-        )
+        options = {
+            "sep": ":",
+            "header": None,
+            "usecols": [0, 2, 4],
+            "names": list(dtype),
+            "dtype": dtype,
+        }
 
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", **options)
@@ -429,34 +415,6 @@ def _check_fraction(name, value):
     return float(value)
 
 
-def _check_index_array(name, values):
-    """1-D integer ndarray view of ``values`` (not yet copied)."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise InvalidRatingsError(
-            f"{name} must be 1-D, got an array of shape {array.shape}"
-        )
-    if array.size == 0:
-        return array.astype(np.intp)
-    if array.dtype.kind not in "iu":
-        raise InvalidTypeError(f"{name} must hold integers, got dtype {array.dtype}")
-    return array
-
-
-def _check_values_array(values):
-    """1-D float64 copy of ``values``."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise InvalidRatingsError(
-            f"values must be 1-D, got an array of shape {array.shape}"
-        )
-    if array.size and array.dtype.kind not in "iuf":
-        raise InvalidTypeError(
-            f"values must hold real numbers, got dtype {array.dtype}"
-        )
-    return array.astype(np.float64)
-
-
 def _check_id_array(name, ids):
     """1-D copy of ``ids``."""
     array = np.array(ids, copy=True)
@@ -467,64 +425,9 @@ def _check_id_array(name, ids):
     return array
 
 
-def _resolve_shape(shape, rows, cols, user_ids, item_ids):
-    """Checked ``(n_users, n_items)``, inferred where ``shape`` is None."""
-    if shape is None:
-        n_users = len(user_ids) if user_ids is not None else _max_plus_one(rows)
-        n_items = len(item_ids) if item_ids is not None else _max_plus_one(cols)
-        return (n_users, n_items)
-
-    shape = tuple(shape)
-    if len(shape) != 2 or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
-        for n in shape
-    ):
-        raise InvalidRatingsError(
-            f"shape must be a pair of non-negative ints, got {shape!r}"
-        )
-    return (int(shape[0]), int(shape[1]))
-
-
-def _max_plus_one(indices):
-    """Smallest dimension that holds every index; 0 when there are none."""
-    return int(indices.max()) + 1 if indices.size else 0
-
-
-def _check_in_range(name, indices, n, axis, shape):
-    """InvalidRatingsError naming the first index outside [0, n)."""
-    bad = np.flatnonzero((indices < 0) | (indices >= n))
-    if bad.size:
-        k = bad[0]
-        raise InvalidRatingsError(
-            f"{name}[{k}] = {indices[k]} is out of range for shape {shape}; "
-            f"{name} must be in [0, {n})"
-        )
-
-
-def _check_values_finite_nonnegative(rows, cols, values):
-    """InvalidRatingsError naming the first value that is not finite and >= 0."""
-    bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))
-    if bad.size:
-        k = bad[0]
-        raise InvalidRatingsError(
-            f"values must be finite and >= 0, got {values[k]} at "
-            f"(row {rows[k]}, col {cols[k]})"
-        )
-
-
 def _check_id_length(name, ids, n, noun):
     """InvalidRatingsError unless ``len(ids) == n``."""
     if len(ids) != n:
         raise InvalidRatingsError(
             f"{name} must have one entry per {noun} (n_{noun}s = {n}), got {len(ids)}"
         )
-
-
-def _first_duplicate(rows, cols):
-    """(row, col) of the first repeated pair, in storage order."""
-    seen = set()
-    for pair in zip(rows.tolist(), cols.tolist()):
-        if pair in seen:
-            return pair
-        seen.add(pair)
-    raise AssertionError("no duplicate pair")  # pragma: no cover

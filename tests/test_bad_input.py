@@ -166,7 +166,7 @@ def test_dense_layout_refuses_zero_ratings(backend):
     ratings = (np.array([0, 1]), np.array([1, 0]), np.array([0.0, 2.0]))
     raises_unchanged(
         InvalidRatingsError,
-        r"row 0, column 1.*use layout='sparse'",
+        r"row 0, column 1.*layout='sparse'",
         ratings,
         backend,
         layout="dense",

@@ -152,17 +152,18 @@ def test_ratings_repr_shows_shape_and_count_not_data():
     [
         (([0, 1], [0], [1.0, 2.0]), {}, ["same length", "2, 1 and 2"]),
         (([0, 1], [0, 1], [1.0]), {}, ["same length", "2, 2 and 1"]),
-        (([0, -1], [0, 0], [1.0, 2.0]), {}, ["rows[1] = -1", "out of range"]),
-        (([0, 1], [0, 5], [1.0, 2.0]), {"shape": (2, 3)}, ["cols[1] = 5", "0, 3)"]),
-        (([2], [0], [1.0]), {"shape": (2, 3)}, ["rows[0] = 2", "[0, 2)"]),
+        (([0, -1], [0, 0], [1.0, 2.0]), {}, ["rows must be >= 0", "-1 at position 1"]),
+        (([0, 1], [0, 5], [1.0, 2.0]), {"shape": (2, 3)}, ["cols must be < 3", "5"]),
+        (([2], [0], [1.0]), {"shape": (2, 3)}, ["rows must be < 2", "got 2"]),
         (([[0]], [0], [1.0]), {}, ["rows must be 1-D", "(1, 1)"]),
         (([0], [0], [[1.0]]), {}, ["values must be 1-D"]),
-        (([0], [0], [np.nan]), {}, ["finite and >= 0", "nan", "(row 0, col 0)"]),
-        (([0, 1], [0, 1], [1.0, -2.0]), {}, ["finite and >= 0", "(row 1, col 1)"]),
+        (([0], [0], [np.nan]), {}, ["must be finite", "row 0, column 0: nan"]),
+        (([0, 1], [0, 1], [1.0, -2.0]), {}, ["must be >= 0", "row 1, column 1"]),
+        (([0, 1, 0], [1, 1, 1], [3.0, 2.0, 4.0]), {}, ["(0, 1) more than once"]),
         (([0], [0], [1.0]), {"shape": (1, 1, 1)}, ["pair of non-negative ints"]),
         (([0], [0], [1.0]), {"shape": (1, -1)}, ["pair of non-negative ints"]),
         (([0], [0], [1.0]), {"shape": (1, 1), "user_ids": [7, 8]}, ["n_users = 1"]),
-        (([2], [0], [1.0]), {"user_ids": [7, 8]}, ["rows[0] = 2", "[0, 2)"]),
+        (([2], [0], [1.0]), {"user_ids": [7, 8]}, ["rows must be < 2", "got 2"]),
         (([0], [0], [1.0]), {"shape": (1, 2), "item_ids": [7]}, ["item_ids"]),
     ],
 )
@@ -214,7 +215,7 @@ def test_ratings_does_not_change_or_alias_caller_arrays():
     ]:
         assert not np.shares_memory(mine, theirs)
     values[0] = 99.0
-    assert ratings.values[0] == 2.0
+    np.testing.assert_array_equal(ratings.values, [5.0, 2.0])  # sorted row-major
 
 
 def test_to_dense_round_trip_with_synthetic():
@@ -230,15 +231,16 @@ def test_to_dense_round_trip_with_synthetic():
 def test_to_dense_refuses_explicit_zero_rating():
     ratings = Ratings([0, 1, 2], [0, 2, 1], [3.0, 0.0, 0.0])
 
-    with pytest.raises(InvalidRatingsError, match=r"\(row 1, col 2\) is 0"):
+    with pytest.raises(InvalidRatingsError, match=r"rating of 0.*row 1, column 2"):
         ratings.to_dense()
 
 
-def test_to_dense_refuses_duplicate_cells():
-    ratings = Ratings([0, 1, 0], [1, 1, 1], [3.0, 2.0, 4.0])
+def test_ratings_are_stored_row_major():
+    ratings = Ratings([1, 0, 1, 0], [0, 2, 1, 1], [1.0, 2.0, 3.0, 4.0])
 
-    with pytest.raises(InvalidRatingsError, match=r"\(row 0, col 1\) is rated more"):
-        ratings.to_dense()
+    np.testing.assert_array_equal(ratings.rows, [0, 0, 1, 1])
+    np.testing.assert_array_equal(ratings.cols, [1, 2, 0, 1])
+    np.testing.assert_array_equal(ratings.values, [4.0, 2.0, 1.0, 3.0])
 
 
 def test_to_scipy_matches_dense():
@@ -355,7 +357,7 @@ def test_load_movielens_duplicate_pair_names_raw_ids(tmp_path, name):
 def test_load_movielens_negative_rating_names_path(tmp_path):
     path = write_csv(tmp_path / "ratings.csv", [(1, 2, -1.0, 0)])
 
-    with pytest.raises(InvalidRatingsError, match="finite and >= 0") as info:
+    with pytest.raises(InvalidRatingsError, match="must be >= 0") as info:
         load_movielens(path)
     assert str(path) in str(info.value)
 
