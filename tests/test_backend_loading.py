@@ -134,3 +134,15 @@ def test_missing_numba_leaves_other_backends_working():
     expected = [name for name in kernels.BACKENDS if name != "numba"]
     assert available.split(",") == expected
     assert np.all([repr(name) in message for name in expected])
+
+
+def test_every_backend_is_available_in_a_full_install():
+    """A test run that silently lost a backend would test nothing about it.
+
+    The conformance suite only covers what kernels.BACKENDS lists, so a missing
+    Cython build or Numba install must fail here rather than shrink the suite.
+    """
+    missing = {name: _backends._LOADED[name][1] for name in _backends.MODULES}
+    missing = {name: reason for name, reason in missing.items() if reason}
+    assert not missing, f"backends not available: {missing}"
+    assert kernels.BACKENDS == tuple(_backends.MODULES)
