@@ -27,10 +27,19 @@ BUILD_HINT = (
 
 
 def _check_cython(module):
-    """Refuse a compiled extension older than its .pyx source."""
-    source = os.path.join(os.path.dirname(module.__file__), "cython_sgd.pyx")
-    if os.path.exists(source) and os.path.getmtime(source) > os.path.getmtime(
-        module.__file__
+    """Refuse an in-place build older than its .pyx source, or an incomplete one.
+
+    Only a build inside a source checkout (setup.py beside the package) can go
+    stale; an installed copy ships the .pyx written after the binary, so file
+    ages there say nothing.
+    """
+    package = os.path.dirname(module.__file__)
+    source = os.path.join(package, "cython_sgd.pyx")
+    in_checkout = os.path.exists(os.path.join(package, os.pardir, "setup.py"))
+    if (
+        in_checkout
+        and os.path.exists(source)
+        and os.path.getmtime(source) > os.path.getmtime(module.__file__)
     ):
         return f"the compiled extension {module.__file__} is older than {source}"
     missing = [f for f in ("sgd_dense", "sgd_sparse") if not hasattr(module, f)]

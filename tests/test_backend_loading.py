@@ -20,11 +20,16 @@ from kernels import BackendUnavailableError, _backends
 BUILD_COMMAND = "python setup.py build_ext --inplace"
 
 
-def fake_extension(tmp_path, source_age, complete=True):
+def fake_extension(tmp_path, source_age, complete=True, in_checkout=True):
     """A module object standing for kernels/cython_sgd.*.so, with its .pyx
-    ``source_age`` seconds older than the binary (negative: newer)."""
-    binary = tmp_path / "cython_sgd.cpython-311-x86_64-linux-gnu.so"
-    source = tmp_path / "cython_sgd.pyx"
+    ``source_age`` seconds older than the binary (negative: newer), inside a
+    source checkout (setup.py one level up) or an installed copy."""
+    package = tmp_path / "kernels"
+    package.mkdir()
+    if in_checkout:
+        (tmp_path / "setup.py").write_text("")
+    binary = package / "cython_sgd.cpython-311-x86_64-linux-gnu.so"
+    source = package / "cython_sgd.pyx"
     binary.write_bytes(b"")
     source.write_text("")
     os.utime(binary, (1_000_000, 1_000_000))
@@ -47,6 +52,12 @@ def load_with(monkeypatch, name, reason):
 
 def test_cython_extension_built_after_its_source_is_accepted(tmp_path):
     assert _backends._check_cython(fake_extension(tmp_path, source_age=60)) is None
+
+
+def test_installed_extension_is_not_judged_by_file_age(tmp_path):
+    # pip writes the .pyx of an installed copy after the binary it built
+    module = fake_extension(tmp_path, source_age=-60, in_checkout=False)
+    assert _backends._check_cython(module) is None
 
 
 def test_stale_cython_extension_says_how_to_rebuild(tmp_path, monkeypatch):
