@@ -113,13 +113,13 @@ class Ratings:
             user_ids = _check_id_array("user_ids", user_ids)
         if item_ids is not None:
             item_ids = _check_id_array("item_ids", item_ids)
-        if shape is None:
-            shape = tuple(
-                None if ids is None else len(ids) for ids in (user_ids, item_ids)
-            )
+        shape_given = shape is not None
+        indices = (rows, cols)
         rows, cols, values, shape = _validation.check_triplets(
             rows, cols, values, shape
         )
+        if not shape_given:
+            shape = _shape_from_ids(shape, indices, (user_ids, item_ids))
 
         if user_ids is None:
             user_ids = np.arange(shape[0])
@@ -423,6 +423,26 @@ def _check_id_array(name, ids):
             f"{name} must be 1-D, got an array of shape {array.shape}"
         )
     return array
+
+
+def _shape_from_ids(inferred, indices, ids):
+    """``inferred`` with each side that has ids replaced by their count."""
+    shape = tuple(
+        n if side_ids is None else len(side_ids) for n, side_ids in zip(inferred, ids)
+    )
+    sides = [("rows", "user_ids", "user"), ("cols", "item_ids", "item")]
+    for side, (index_name, ids_name, noun) in enumerate(sides):
+        # Blame the ids, not the indices: the caller chose the size through them.
+        if inferred[side] > shape[side]:
+            index = np.asarray(indices[side])
+            k = int(np.argmax(index >= shape[side]))
+            raise InvalidRatingsError(
+                f"{index_name} must be < {shape[side]} for ratings of shape {shape}, "
+                f"got {int(index[k])} at position {k}; n_{noun}s was taken from "
+                f"len({ids_name}) = {shape[side]}, so give {ids_name} one id per "
+                f"{noun} or pass shape"
+            )
+    return shape
 
 
 def _check_id_length(name, ids, n, noun):

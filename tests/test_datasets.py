@@ -175,6 +175,33 @@ def test_ratings_rejects_bad_input(args, kwargs, words):
 
 
 @pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"user_ids": [10]},
+            (
+                "rows must be < 1 for ratings of shape (1, 2), got 1 at position 1; "
+                "n_users was taken from len(user_ids) = 1, so give user_ids one id per "
+                "user or pass shape"
+            ),
+        ),
+        (
+            {"user_ids": [10, 11], "item_ids": ["a"]},
+            (
+                "cols must be < 1 for ratings of shape (2, 1), got 1 at position 0; "
+                "n_items was taken from len(item_ids) = 1, so give item_ids one id per "
+                "item or pass shape"
+            ),
+        ),
+    ],
+)
+def test_ratings_too_few_ids_blames_the_ids(kwargs, message):
+    with pytest.raises(InvalidRatingsError) as info:
+        Ratings([0, 1], [1, 0], [1.0, 2.0], **kwargs)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
     "args",
     [([0.0, 1.0], [0, 1], [1.0, 2.0]), ([0, 1], [0, 1], ["1", "2"])],
 )
