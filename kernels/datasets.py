@@ -20,6 +20,7 @@ from kernels._errors import (
     DataNotFoundError,
     InvalidParameterError,
     InvalidRatingsError,
+    InvalidTypeError,
 )
 
 __all__ = ["Ratings", "load_movielens", "movielens_small", "synthetic"]
@@ -226,13 +227,15 @@ def load_movielens(path):
 
     Raises
     ------
+    InvalidTypeError
+        If ``path`` is neither a str nor an os.PathLike.
     DataNotFoundError
         If no file exists at ``path``.
     InvalidRatingsError
         If the layout is none of the three, a line cannot be parsed, a rating is
         not finite and >= 0, or a (user, movie) pair occurs twice.
     """
-    path = Path(os.fspath(path))
+    path = _check_path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no ratings file at {path}")
 
@@ -393,6 +396,18 @@ def _all_numbers(fields):
     except ValueError:
         return False
     return True
+
+
+def _check_path(path):
+    """``path`` as a Path, or InvalidTypeError unless it is a str or os.PathLike."""
+    # os.fspath alone would also pass bytes, which Path cannot take.
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(name, str):
+        raise InvalidTypeError(
+            f"path must be a str or os.PathLike, got {path!r} "
+            f"of type {type(path).__name__}"
+        )
+    return Path(name)
 
 
 def _check_positive_int(name, value):

@@ -330,6 +330,31 @@ def test_load_movielens_accepts_str_path(tmp_path):
     assert load_movielens(str(path)).n_ratings == len(RAW_RATINGS)
 
 
+class BytesPath:
+    def __fspath__(self):
+        return b"ratings.csv"
+
+    def __repr__(self):
+        return "BytesPath()"
+
+
+@pytest.mark.parametrize(
+    "path, shown",
+    [(123, "123 of type int"), (None, "None of type NoneType"), (b"r.csv", "bytes")],
+)
+def test_load_movielens_rejects_path_of_wrong_type(path, shown):
+    with pytest.raises(InvalidTypeError) as info:
+        load_movielens(path)
+    message = str(info.value)
+    assert message.startswith("path must be a str or os.PathLike, got ")
+    assert shown in message
+
+
+def test_load_movielens_rejects_pathlike_giving_bytes():
+    with pytest.raises(InvalidTypeError, match=r"got BytesPath\(\) of type BytesPath"):
+        load_movielens(BytesPath())
+
+
 def test_load_movielens_missing_file(tmp_path):
     path = tmp_path / "nowhere" / "ratings.csv"
 
