@@ -85,11 +85,15 @@ def check_choice(name, value, choices):
 
 def check_dtype(dtype):
     """Return the numpy dtype for ``dtype`` if it is float32 or float64."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in DTYPES:
+    # np.dtype(None) is float64, and a dtype compares equal to None for the
+    # same reason, so None is refused by name rather than by resolving it.
+    resolved = None
+    if dtype is not None:
+        try:
+            resolved = np.dtype(dtype)
+        except (TypeError, ValueError):
+            pass
+    if resolved is None or resolved not in DTYPES:
         raise InvalidParameterError(
             f"dtype must be 'float32' or 'float64', got {dtype!r}"
         )

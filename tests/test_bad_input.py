@@ -206,6 +206,8 @@ def test_float32_ratings_must_fit(backend):
         ("tol", -1e-3, InvalidParameterError, r"tol must be finite and >= 0.*-0\.001"),
         ("dtype", "float16", InvalidParameterError, r"'float32' or 'float64'.*float16"),
         ("dtype", int, InvalidParameterError, r"'float32' or 'float64'.*int"),
+        ("dtype", "garbage", InvalidParameterError, r"dtype must be .*'garbage'"),
+        ("dtype", None, InvalidParameterError, r"dtype must be .*got None"),
         ("update", "adam", InvalidParameterError, r"update must be one of.*'adam'"),
         ("layout", "csr", InvalidParameterError, r"layout must be one of.*'csr'"),
     ],
