@@ -232,14 +232,20 @@ def load_movielens(path):
     DataNotFoundError
         If no file exists at ``path``.
     InvalidRatingsError
-        If the layout is none of the three, a line cannot be parsed, a rating is
-        not finite and >= 0, or a (user, movie) pair occurs twice.
+        If the file holds no ratings, the layout is none of the three, a line
+        cannot be parsed, a rating is not finite and >= 0, or a (user, movie)
+        pair occurs twice.
     """
     path = _check_path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no ratings file at {path}")
 
     raw_users, raw_items, values = _read_movielens_columns(path)
+    if not values.size:
+        raise InvalidRatingsError(
+            f"{path} holds no ratings; it has a header line but no rating lines"
+        )
+
     user_ids, rows = np.unique(raw_users, return_inverse=True)
     item_ids, cols = np.unique(raw_items, return_inverse=True)
 
@@ -373,6 +379,10 @@ def _sniff_layout(path):
     """'csv', 'tab' or 'dat' from the first line of ``path``."""
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
         first = handle.readline(4096).strip()
+        blank = not first and not any(text.strip() for text in handle)
+
+    if blank:
+        raise InvalidRatingsError(f"{path} holds no ratings; the file is blank")
 
     if first.split(",")[:3] == ["userId", "movieId", "rating"]:
         return "csv"

@@ -366,7 +366,6 @@ def test_load_movielens_missing_file(tmp_path):
 @pytest.mark.parametrize(
     "text",
     [
-        "",
         "hello world\n",
         "user,item,rating\n1,2,3\n",
         "1,2,3.0,100\n",
@@ -412,6 +411,31 @@ def test_load_movielens_negative_rating_names_path(tmp_path):
     with pytest.raises(InvalidRatingsError, match="must be >= 0") as info:
         load_movielens(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        (
+            "userId,movieId,rating,timestamp\n",
+            "it has a header line but no rating lines",
+        ),
+        (
+            "userId,movieId,rating,timestamp\n\n\n",
+            "it has a header line but no rating lines",
+        ),
+        ("", "the file is blank"),
+        ("\n  \n", "the file is blank"),
+    ],
+    ids=["header-only", "header-then-blank-lines", "empty", "whitespace-only"],
+)
+def test_load_movielens_file_without_ratings(tmp_path, text, why):
+    path = tmp_path / "ratings.csv"
+    path.write_text(text)
+
+    with pytest.raises(InvalidRatingsError) as info:
+        load_movielens(path)
+    assert str(info.value) == f"{path} holds no ratings; {why}"
 
 
 # movielens_small
