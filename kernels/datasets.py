@@ -9,6 +9,7 @@ ml-latest-small ratings without shipping them in this repository.
 
 import functools
 import importlib.util
+import itertools
 import logging
 import os
 from pathlib import Path
@@ -233,18 +234,20 @@ def load_movielens(path):
         If no file exists at ``path``.
     InvalidRatingsError
         If the file holds no ratings, the layout is none of the three, a line
-        cannot be parsed, a rating is not finite and >= 0, or a (user, movie)
-        pair occurs twice.
+        cannot be parsed or has no rating, a rating is not finite and >= 0, or
+        a (user, movie) pair occurs twice. The message names the file and,
+        for a bad rating, its line (counting the header) and raw ids.
     """
     path = _check_path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no ratings file at {path}")
 
-    raw_users, raw_items, values = _read_movielens_columns(path)
+    layout, raw_users, raw_items, values = _read_movielens_columns(path)
     if not values.size:
         raise InvalidRatingsError(
             f"{path} holds no ratings; it has a header line but no rating lines"
         )
+    _check_movielens_values(path, layout, raw_users, raw_items, values)
 
     user_ids, rows = np.unique(raw_users, return_inverse=True)
     item_ids, cols = np.unique(raw_items, return_inverse=True)
@@ -372,7 +375,39 @@ def _read_movielens_columns(path):
     except ValueError as exc:
         raise InvalidRatingsError(f"{path}: cannot parse as {layout}: {exc}") from exc
     columns = [frame[name].to_numpy() for name in frame.columns]
-    return columns[0], columns[1], columns[2].astype(np.float64)
+    return layout, columns[0], columns[1], columns[2].astype(np.float64)
+
+
+def _check_movielens_values(path, layout, raw_users, raw_items, values):
+    """Raise for the first rating that is NaN, infinite or negative, naming its line."""
+    bad = ~(values >= 0) | np.isinf(values)  # NaN fails the comparison
+    if not bad.any():
+        return
+
+    k = int(np.argmax(bad))
+    line = _file_line(path, k, header=layout == "csv")
+    where = f"{path}, line {line}" if line is not None else f"{path}, rating {k + 1}"
+    where += f" (user {raw_users[k]}, movie {raw_items[k]})"
+    if np.isnan(values[k]):
+        # pandas reads a missing, empty or 'NaN' field as NaN alike.
+        raise InvalidRatingsError(
+            f"{where} has no rating; the rating field is missing, empty or NaN"
+        )
+    raise InvalidRatingsError(
+        f"{where}: ratings must be finite and >= 0, got {values[k].item()!r}"
+    )
+
+
+def _file_line(path, k, header):
+    """1-based line in ``path`` of data row ``k``, or None; blank lines are skipped."""
+    # Only used to report an error, so the second pass over the file costs nothing
+    # on the good path. pandas skips whitespace-only lines, and so does this count.
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        numbered = enumerate(handle, start=1)
+        if header:
+            next(numbered, None)
+        data_lines = (number for number, text in numbered if text.strip())
+        return next(itertools.islice(data_lines, k, None), None)
 
 
 def _sniff_layout(path):

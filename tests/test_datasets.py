@@ -405,12 +405,53 @@ def test_load_movielens_duplicate_pair_names_raw_ids(tmp_path, name):
     assert str(path) in message
 
 
-def test_load_movielens_negative_rating_names_path(tmp_path):
-    path = write_csv(tmp_path / "ratings.csv", [(1, 2, -1.0, 0)])
+@pytest.mark.parametrize("name", list(WRITERS))
+@pytest.mark.parametrize("rating, problem", [(-1.0, "-1.0"), (float("inf"), "inf")])
+def test_load_movielens_bad_rating_names_file_line_and_raw_ids(
+    tmp_path, name, rating, problem
+):
+    lines = RAW_RATINGS[:2] + [(1, 3, rating, 0)] + RAW_RATINGS[2:]
+    path = WRITERS[name](tmp_path / name, lines)
+    line = 4 if name == "ratings.csv" else 3  # the csv header is line 1
 
-    with pytest.raises(InvalidRatingsError, match="must be >= 0") as info:
+    with pytest.raises(InvalidRatingsError) as info:
         load_movielens(path)
-    assert str(path) in str(info.value)
+    assert str(info.value) == (
+        f"{path}, line {line} (user 1, movie 3): "
+        f"ratings must be finite and >= 0, got {problem}"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, bad_line",
+    [
+        ("ratings.csv", "1,3"),
+        ("ratings.csv", "1,3,,964982703"),
+        ("ratings.csv", "1,3,NaN,964982703"),
+        ("u.data", "1\t3"),
+        ("ratings.dat", "1::3"),
+        ("ratings.dat", "1::3::::964982703"),
+    ],
+)
+def test_load_movielens_line_without_rating_says_so(tmp_path, name, bad_line):
+    path = WRITERS[name](tmp_path / name, RAW_RATINGS[:1])
+    with path.open("a") as handle:
+        handle.write(bad_line + "\n")
+    line = 3 if name == "ratings.csv" else 2
+
+    with pytest.raises(InvalidRatingsError) as info:
+        load_movielens(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line} (user 1, movie 3) has no rating")
+    assert "finite" not in message
+
+
+def test_load_movielens_line_number_counts_blank_lines(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n\n1,2,3.0,5\n  \n1,3,-2,6\n")
+
+    with pytest.raises(InvalidRatingsError, match=r"ratings\.csv, line 5 \(user 1"):
+        load_movielens(path)
 
 
 @pytest.mark.parametrize(
