@@ -47,8 +47,14 @@ class Observed:
 # -- parameters ----------------------------------------------------------------
 
 
-def check_int(name, value, minimum):
-    """Return ``value`` as an int if it is an integer >= ``minimum``."""
+# The kernels count in int64 (numba's int64, Cython's Py_ssize_t), and loop
+# over range(1, steps + 1), so steps stays one below the int64 maximum.
+INT64_MAX = int(np.iinfo(np.int64).max)
+MAX_STEPS = INT64_MAX - 1
+
+
+def check_int(name, value, minimum, maximum=INT64_MAX):
+    """Return ``value`` as an int if it is an integer in [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidTypeError(
             f"{name} must be an integer >= {minimum}, got {value!r} "
@@ -56,7 +62,26 @@ def check_int(name, value, minimum):
         )
     if value < minimum:
         raise InvalidParameterError(f"{name} must be >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise InvalidParameterError(f"{name} must be <= {maximum}, got {value!r}")
     return int(value)
+
+
+def check_seed(seed):
+    """Return ``seed`` if ``numpy.random.default_rng`` may take it."""
+    rule = "None, an integer >= 0, a numpy Generator, BitGenerator or SeedSequence"
+    if seed is None or isinstance(
+        seed,
+        (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence),
+    ):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise InvalidTypeError(
+            f"seed must be {rule}, got {seed!r} of type {type(seed).__name__}"
+        )
+    if seed < 0:
+        raise InvalidParameterError(f"seed must be {rule}, got {seed!r}")
+    return int(seed)
 
 
 def check_real(name, value, *, positive=False, allow_none=False):
@@ -310,6 +335,15 @@ def init_factors(init, seed, shape, n_factors, dtype):
     """Fresh (P, Q) of ``dtype``: drawn from ``seed`` or copied from ``init``."""
     n_users, n_items = shape
     if init is None:
+        # A size NumPy cannot even describe; a merely too large one raises
+        # MemoryError from the allocation below, which says how much it wanted.
+        n_bytes = max(n_users, n_items) * n_factors * np.dtype(np.float64).itemsize
+        if n_bytes > np.iinfo(np.intp).max:
+            raise InvalidParameterError(
+                f"n_factors is too large for ratings of shape {shape}: "
+                f"{n_factors} factors would need {n_bytes} bytes per factor "
+                "matrix; use a smaller n_factors"
+            )
         rng = np.random.default_rng(seed)
         P = rng.random((n_users, n_factors))
         Q = rng.random((n_items, n_factors))

@@ -158,7 +158,8 @@ def factorize(
     n_factors : int, default=8
         Latent factors per user and item.
     steps : int, default=5000
-        Maximum number of sweeps; 0 returns the initial factors.
+        Maximum number of sweeps, below the int64 maximum (2**63 - 1); 0
+        returns the initial factors.
     alpha : float, default=0.0002
         Learning rate, > 0.
     beta : float, default=0.02
@@ -170,9 +171,11 @@ def factorize(
         One of :data:`kernels.BACKENDS`.
     dtype : {"float64", "float32"}, default="float64"
         Working precision of the factors and the arithmetic.
-    seed : int, numpy Generator or None
+    seed : int >= 0, numpy Generator, BitGenerator, SeedSequence or None
         Seeds ``numpy.random.default_rng``; P then Q are drawn uniform on
-        [0, 1) in float64 and cast to dtype. Not allowed together with init.
+        [0, 1) in float64 and cast to dtype. A Generator or BitGenerator is
+        drawn from, so its state advances as with any NumPy consumer. Not
+        allowed together with init.
     init : (array_like, array_like), optional
         Initial (P, Q) of shapes (n_users, n_factors), (n_items, n_factors);
         copied, never modified.
@@ -197,11 +200,12 @@ def factorize(
         When a factor stops being finite; use a smaller alpha.
     """
     n_factors = v.check_int("n_factors", n_factors, 1)
-    steps = v.check_int("steps", steps, 0)
+    steps = v.check_int("steps", steps, 0, v.MAX_STEPS)
     alpha = v.check_real("alpha", alpha, positive=True)
     beta = v.check_real("beta", beta)
     tol = v.check_real("tol", tol, allow_none=True)
     dtype = v.check_dtype(dtype)
+    seed = v.check_seed(seed)
     update = v.check_choice("update", update, v.UPDATES)
     if layout is not None:
         layout = v.check_choice("layout", layout, v.LAYOUTS)

@@ -5,6 +5,7 @@ fits; its message names the parameter, the rule, the value and, where there is
 one, the fix. Nothing the caller passed is modified on the way to the error.
 """
 
+import copy
 import re
 import types
 
@@ -25,6 +26,7 @@ from kernels import (
 TUTORIAL = np.array(
     [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
 )
+INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def raises_unchanged(error, match, ratings, backend, **kwargs):
@@ -40,8 +42,8 @@ def raises_unchanged(error, match, ratings, backend, **kwargs):
         kernels.factorize(ratings, backend=backend, **kwargs)
 
     assert isinstance(info.value, KernelsError)
-    for array, copy in zip(arrays, copies):
-        np.testing.assert_array_equal(array, copy)
+    for array, before in zip(arrays, copies):
+        np.testing.assert_array_equal(array, before)
     return info.value
 
 
@@ -197,6 +199,22 @@ def test_float32_ratings_must_fit(backend):
         ("n_factors", "8", InvalidTypeError, r"n_factors must be an integer.*'8'"),
         ("steps", -1, InvalidParameterError, r"steps must be >= 0, got -1"),
         ("steps", 10.0, InvalidTypeError, r"steps must be an integer.*10\.0"),
+        (
+            "steps",
+            2**64,
+            InvalidParameterError,
+            rf"steps must be <= {INT64_MAX - 1}, got {2**64}",
+        ),
+        (
+            "n_factors",
+            2**63,
+            InvalidParameterError,
+            rf"n_factors must be <= {INT64_MAX}, got {2**63}",
+        ),
+        ("seed", "abc", InvalidTypeError, r"seed must be None, an integer >= 0.*'abc'"),
+        ("seed", 1.5, InvalidTypeError, r"seed must be None, an integer >= 0.*1\.5"),
+        ("seed", True, InvalidTypeError, r"seed must be None, an integer >= 0.*True"),
+        ("seed", -1, InvalidParameterError, r"seed must be None, an integer >= 0.*-1"),
         ("alpha", 0.0, InvalidParameterError, r"alpha must be finite and > 0, got 0"),
         ("alpha", -0.1, InvalidParameterError, r"alpha must be finite and > 0.*-0\.1"),
         ("alpha", np.nan, InvalidParameterError, r"alpha must be finite.*nan"),
@@ -238,6 +256,55 @@ def test_init_must_have_the_expected_shapes(backend, shapes, wrong):
         n_factors=2,
         init=init,
     )
+
+
+def test_n_factors_too_large_to_allocate_is_refused(backend):
+    raises_unchanged(
+        InvalidParameterError,
+        r"n_factors is too large for ratings of shape \(5, 4\).*smaller n_factors",
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2**62,
+    )
+
+
+def test_steps_may_reach_one_below_the_int64_maximum(backend):
+    """The bound on steps is the kernels' own: they loop to steps + 1 in int64,
+    so the largest int64 is refused and the one below runs (and stops on tol
+    after one sweep)."""
+    raises_unchanged(
+        InvalidParameterError, r"steps must be <=", TUTORIAL, backend, steps=INT64_MAX
+    )
+
+    result = kernels.factorize(
+        TUTORIAL, 2, steps=INT64_MAX - 1, tol=1e9, seed=0, backend=backend
+    )
+
+    assert result.steps_run == 1
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        np.int64(3),
+        np.random.SeedSequence(3),
+        np.random.PCG64(3),
+        np.random.default_rng(3),
+    ],
+    ids=["int64", "SeedSequence", "PCG64", "Generator"],
+)
+def test_seed_takes_what_default_rng_takes(backend, seed):
+    """Every accepted kind of seed gives the factors of the plain int seed."""
+    kwargs = {"steps": 3, "seed": seed, "backend": backend}
+    if not isinstance(seed, np.integer):
+        # a fresh object per backend: a Generator's state advances when drawn from
+        kwargs["seed"] = copy.deepcopy(seed)
+    expected = kernels.factorize(TUTORIAL, 2, steps=3, seed=3, backend=backend)
+
+    result = kernels.factorize(TUTORIAL, 2, **kwargs)
+
+    np.testing.assert_array_equal(result.user_factors, expected.user_factors)
+    np.testing.assert_array_equal(result.item_factors, expected.item_factors)
 
 
 def test_init_and_seed_are_exclusive(backend):
