@@ -128,6 +128,18 @@ def check_dtype(dtype):
 # -- ratings -------------------------------------------------------------------
 
 
+def _as_array(name, value, rule, error=InvalidRatingsError):
+    """``np.asarray(value)``, or ``error`` saying that ``name`` must be ``rule``."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        # ragged nested lists, mostly: NumPy's message says where the rows differ
+        raise error(
+            f"{name} must be {rule}, got a {type(value).__name__} that NumPy "
+            f"cannot read as one ({exc})"
+        ) from exc
+
+
 def _first_bad(mask, values, where):
     """Message fragment naming the first cell of ``mask`` (row-major)."""
     k = int(np.flatnonzero(mask)[0])
@@ -159,7 +171,7 @@ def _check_values(values, where, zero_meaning):
 
 
 def _dense(ratings):
-    array = np.asarray(ratings)
+    array = _as_array("ratings", ratings, "a 2-D numeric array (n_users, n_items)")
     _check_numeric("ratings", array)
     if array.ndim != 2:
         raise InvalidRatingsError(
@@ -189,7 +201,7 @@ def _check_nonempty(shape):
 
 
 def _index_array(name, values):
-    array = np.asarray(values)
+    array = _as_array(name, values, "a 1-D array of integers")
     if array.ndim != 1:
         raise InvalidRatingsError(
             f"{name} must be 1-D, got {array.ndim} dimension(s) "
@@ -231,7 +243,7 @@ def check_triplets(rows, cols, values, shape=None):
     """
     rows = _index_array("rows", rows)
     cols = _index_array("cols", cols)
-    values = np.asarray(values)
+    values = _as_array("values", values, "a 1-D numeric array")
     if values.ndim != 1:
         raise InvalidRatingsError(
             f"values must be 1-D, got {values.ndim} dimension(s) "
@@ -363,15 +375,42 @@ def init_factors(init, seed, shape, n_factors, dtype):
         ("init[0] (user factors)", init[0], n_users),
         ("init[1] (item factors)", init[1], n_items),
     ):
-        array = np.asarray(given)
-        _check_numeric(name, array)
-        if array.shape != (rows, n_factors):
+        why = f"ratings are {n_users} x {n_items}, n_factors={n_factors}"
+        array = check_factors(name, given, (rows, n_factors), why)
+
+        # A finite float64 may still overflow float32; the kernel would only
+        # report that as a divergence in step 1.
+        with np.errstate(over="ignore"):
+            cast = np.array(array, dtype=dtype, order="C", copy=True)
+        bad = ~np.isfinite(cast)
+        if bad.any():
+            i, k = np.argwhere(bad)[0]
             raise InvalidParameterError(
-                f"{name} must have shape {(rows, n_factors)} "
-                f"(ratings are {n_users} x {n_items}, n_factors={n_factors}), "
-                f"got {array.shape}"
+                f"{name} must fit in {dtype.name} for dtype={dtype.name!r}, got "
+                f"{array[i, k].item()!r} at row {i}, column {k}; scale the "
+                "initial factors down or use dtype='float64'"
             )
-        if not np.isfinite(array).all():
-            raise InvalidParameterError(f"{name} must be finite, got non-finite values")
-        factors.append(np.array(array, dtype=dtype, order="C", copy=True))
+        factors.append(cast)
     return tuple(factors)
+
+
+def check_factors(name, value, shape, why):
+    """``value`` as an array if it is real, finite and of ``shape``, whose sides
+    are ints or, where any size will do, names such as "n_factors"."""
+    array = _as_array(name, value, "a 2-D numeric array", InvalidParameterError)
+    _check_numeric(name, array)
+    if array.ndim != 2 or any(
+        isinstance(n, int) and n != got for n, got in zip(shape, array.shape)
+    ):
+        shown = "(" + ", ".join(str(n) for n in shape) + ")"
+        raise InvalidParameterError(
+            f"{name} must have shape {shown} ({why}), got {array.shape}"
+        )
+
+    bad = ~np.isfinite(array)
+    if bad.any():
+        i, k = np.argwhere(bad)[0]
+        raise InvalidParameterError(
+            f"{name} must be finite, got {array[i, k].item()!r} at row {i}, column {k}"
+        )
+    return array

@@ -85,6 +85,26 @@ def test_ratings_must_be_2d(backend, ratings):
     assert f"shape {ratings.shape}" in str(error)
 
 
+def test_ragged_ratings_are_refused(backend):
+    error = raises_unchanged(
+        InvalidRatingsError,
+        r"ratings must be a 2-D numeric array .*got a list",
+        [[1, 2], [3]],
+        backend,
+    )
+    assert isinstance(error, ValueError)
+
+
+def test_ragged_triplets_are_refused(backend):
+    ratings = (np.array([0, 1]), np.array([1, 0]), [[1.0, 2.0], [3.0]])
+    raises_unchanged(
+        InvalidRatingsError,
+        r"values must be a 1-D numeric array, got a list",
+        ratings,
+        backend,
+    )
+
+
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0)])
 def test_ratings_must_not_be_empty(backend, shape):
     raises_unchanged(
@@ -305,6 +325,49 @@ def test_seed_takes_what_default_rng_takes(backend, seed):
 
     np.testing.assert_array_equal(result.user_factors, expected.user_factors)
     np.testing.assert_array_equal(result.item_factors, expected.item_factors)
+
+
+def test_ragged_init_is_refused(backend):
+    init = ([[1.0, 2.0], [3.0]], np.ones((4, 2)))
+    raises_unchanged(
+        InvalidParameterError,
+        r"init\[0\] \(user factors\) must be a 2-D numeric array, got a list",
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2,
+        init=init,
+    )
+
+
+@pytest.mark.parametrize("value", [np.nan, -np.inf])
+def test_init_must_be_finite(backend, value):
+    user_init = np.ones((5, 2))
+    user_init[3, 1] = value
+    raises_unchanged(
+        InvalidParameterError,
+        rf"init\[0\].*must be finite, got {value!r} at row 3, column 1",
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2,
+        init=(user_init, np.ones((4, 2))),
+    )
+
+
+@pytest.mark.filterwarnings("error")
+def test_init_must_fit_float32(backend):
+    """A finite float64 factor beyond float32's range is refused before any
+    sweep, with no NumPy overflow warning and no DivergenceError."""
+    item_init = np.ones((4, 2))
+    item_init[2, 0] = 1e300
+    raises_unchanged(
+        InvalidParameterError,
+        r"init\[1\].*must fit in float32.*1e\+300 at row 2, column 0",
+        TUTORIAL.astype(float),
+        backend,
+        n_factors=2,
+        dtype="float32",
+        init=(np.ones((5, 2)), item_init),
+    )
 
 
 def test_init_and_seed_are_exclusive(backend):
