@@ -212,6 +212,13 @@ def factorize(
     kernel_module = _backends.load(backend)
 
     observed = v.as_observed(ratings)
+    if observed.n_ratings == 0:
+        # Nothing to fit: the random initial factors would come back looking
+        # converged (one step, loss 0).
+        raise InvalidRatingsError(
+            "ratings must hold at least one rating, got none in a matrix of shape "
+            f'{observed.shape}; in a dense matrix 0 means "not rated"'
+        )
     if layout is None:
         layout = "dense" if observed.dense is not None else "sparse"
     P, Q = v.init_factors(init, seed, observed.shape, n_factors, dtype)

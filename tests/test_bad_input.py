@@ -105,6 +105,30 @@ def test_ragged_triplets_are_refused(backend):
     )
 
 
+@pytest.mark.parametrize(
+    "ratings",
+    [
+        np.zeros((3, 3)),
+        scipy.sparse.csr_array((3, 3)),
+        types.SimpleNamespace(
+            rows=np.array([], int),
+            cols=np.array([], int),
+            values=np.array([]),
+            shape=(3, 3),
+        ),
+    ],
+    ids=["dense-zeros", "sparse-no-entries", "triplets-with-shape"],
+)
+def test_ratings_must_hold_a_rating(backend, layout, ratings):
+    raises_unchanged(
+        InvalidRatingsError,
+        r"at least one rating, got none in a matrix of shape \(3, 3\)",
+        ratings,
+        backend,
+        layout=layout,
+    )
+
+
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0)])
 def test_ratings_must_not_be_empty(backend, shape):
     raises_unchanged(
