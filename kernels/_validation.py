@@ -300,27 +300,40 @@ def _sparse(rows, cols, values, shape):
     return Observed(shape, rows, cols, values, None)
 
 
-def as_observed(ratings):
+def as_observed(ratings, shape=None):
     """Check ``ratings`` against the input contract and return an Observed.
 
-    Accepts a dense array_like (0 = not rated), a scipy.sparse matrix or array,
-    a :class:`kernels.datasets.Ratings`, or a ``(rows, cols, values)`` tuple.
+    Accepts a dense array_like (0 = not rated; a masked array's masked cells
+    are not rated either), a scipy.sparse matrix or array, a
+    :class:`kernels.datasets.Ratings`, or a ``(rows, cols, values)`` tuple.
+    ``shape``, when known (the training shape), is the shape of a tuple and
+    the shape every other input must have.
     """
-    if isinstance(ratings, Observed):
-        return ratings
-    if hasattr(ratings, "tocoo") and hasattr(ratings, "shape"):
-        coo = ratings.tocoo()
-        return _sparse(coo.row, coo.col, coo.data, coo.shape)
-    if all(hasattr(ratings, a) for a in ("rows", "cols", "values", "shape")):
-        return _sparse(ratings.rows, ratings.cols, ratings.values, ratings.shape)
     if isinstance(ratings, tuple):
         if len(ratings) != 3:
             raise InvalidRatingsError(
                 "ratings given as a tuple must be (rows, cols, values), "
                 f"got a tuple of length {len(ratings)}"
             )
-        return _sparse(*ratings, shape=None)
-    return _dense(ratings)
+        return _sparse(*ratings, shape=shape)
+
+    if isinstance(ratings, Observed):
+        observed = ratings
+    elif hasattr(ratings, "tocoo") and hasattr(ratings, "shape"):
+        coo = ratings.tocoo()
+        observed = _sparse(coo.row, coo.col, coo.data, coo.shape)
+    elif all(hasattr(ratings, a) for a in ("rows", "cols", "values", "shape")):
+        observed = _sparse(ratings.rows, ratings.cols, ratings.values, ratings.shape)
+    elif isinstance(ratings, np.ma.MaskedArray):
+        # filled() returns a new array when anything is masked
+        observed = _dense(ratings.filled(0))
+    else:
+        observed = _dense(ratings)
+    if shape is not None and observed.shape != tuple(shape):
+        raise InvalidRatingsError(
+            f"ratings must have the training shape {tuple(shape)}, got {observed.shape}"
+        )
+    return observed
 
 
 def to_dense(observed):

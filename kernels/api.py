@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _backends
 from . import _validation as v
-from ._errors import DivergenceError, InvalidRatingsError
+from ._errors import DivergenceError, InvalidParameterError, InvalidRatingsError
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,10 @@ class Factorization:
 
         Parameters
         ----------
-        ratings : array_like of shape (n_users, n_items), sparse matrix or Ratings
-            Any ratings of the training shape, for instance held-out ones.
+        ratings : array_like of shape (n_users, n_items), sparse matrix, Ratings \
+or (rows, cols, values)
+            Any ratings of the training shape, for instance held-out ones; a
+            tuple's shape is the training shape, whatever its largest indices.
 
         Returns
         -------
@@ -70,13 +72,8 @@ class Factorization:
         return float(np.sqrt(np.mean(e * e)))
 
     def _observed(self, ratings):
-        observed = v.as_observed(ratings)
         shape = (self.user_factors.shape[0], self.item_factors.shape[0])
-        if observed.shape != shape:
-            raise InvalidRatingsError(
-                f"ratings must have the training shape {shape}, got {observed.shape}"
-            )
-        return observed
+        return v.as_observed(ratings, shape)
 
 
 def _predict_cells(observed, P, Q):
@@ -93,24 +90,45 @@ def masked_loss(ratings, user_factors, item_factors, *, beta=0.02):
 
     Parameters
     ----------
-    ratings : array_like of shape (n_users, n_items), sparse matrix or Ratings
+    ratings : array_like of shape (n_users, n_items), sparse matrix, Ratings or \
+(rows, cols, values)
+        A tuple's shape is (n_users, n_items) from the factors.
     user_factors : array_like of shape (n_users, n_factors)
+        Finite real numbers.
     item_factors : array_like of shape (n_items, n_factors)
+        Finite real numbers.
     beta : float, default=0.02
 
     Returns
     -------
     float
     """
-    observed = v.as_observed(ratings)
     beta = v.check_real("beta", beta)
-    P = np.asarray(user_factors, dtype=np.float64)
-    Q = np.asarray(item_factors, dtype=np.float64)
-    if P.ndim != 2 or Q.ndim != 2 or (P.shape[0], Q.shape[0]) != observed.shape:
-        raise InvalidRatingsError(
-            f"factors of shapes {P.shape} and {Q.shape} do not fit ratings of "
-            f"shape {observed.shape}"
+    P = v.check_factors(
+        "user_factors", user_factors, ("n_users", "n_factors"), "one row per user"
+    )
+    n_factors = P.shape[1]
+    Q = v.check_factors(
+        "item_factors",
+        item_factors,
+        ("n_items", n_factors),
+        "one row per item, as many columns as user_factors",
+    )
+    shape = (P.shape[0], Q.shape[0])
+
+    # Factors fix the shape of a tuple; other ratings carry their own, and
+    # then it is the factors that do not fit.
+    observed = v.as_observed(ratings, shape if isinstance(ratings, tuple) else None)
+    if observed.shape != shape:
+        n_users, n_items = observed.shape
+        raise InvalidParameterError(
+            f"user_factors and item_factors must have shapes {(n_users, n_factors)} "
+            f"and {(n_items, n_factors)} for ratings of shape {observed.shape}, "
+            f"got {P.shape} and {Q.shape}"
         )
+    P = P.astype(np.float64, copy=False)
+    Q = Q.astype(np.float64, copy=False)
+
     e = observed.values - _predict_cells(observed, P, Q)
     Pu, Qi = P[observed.rows], Q[observed.cols]
     return float(e @ e + beta / 2 * (np.sum(Pu * Pu) + np.sum(Qi * Qi)))
@@ -154,7 +172,9 @@ def factorize(
         must be finite and > 0. Sparse input (any scipy.sparse matrix or array,
         a :class:`kernels.datasets.Ratings` or a tuple of three 1-D arrays):
         every stored entry is a rating, 0 included; a tuple's shape is
-        (max row + 1, max col + 1). The caller's arrays are never modified.
+        (max row + 1, max col + 1). A ``numpy.ma`` masked array is dense input
+        whose masked cells are "not rated" too, whatever value they hide. The
+        caller's arrays are never modified.
     n_factors : int, default=8
         Latent factors per user and item.
     steps : int, default=5000

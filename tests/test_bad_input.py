@@ -447,3 +447,120 @@ def test_too_large_alpha_raises_divergence(backend, layout, dtype, tol):
     assert isinstance(info.value, FloatingPointError)
     assert "alpha=0.1" in str(info.value)
     np.testing.assert_array_equal(ratings, TUTORIAL)
+
+
+# -- masked arrays -------------------------------------------------------------
+
+
+def test_masked_cells_are_not_rated(backend, layout):
+    """A masked array trains like its filled(0) copy: masked cells, whatever
+    they hide (here a NaN and a 9), are "not rated"; the array is not modified."""
+    data = TUTORIAL.astype(float)
+    data[1, 1], data[0, 3] = np.nan, 9.0
+    mask = np.zeros(data.shape, bool)
+    mask[1, 1] = mask[0, 3] = True
+    ratings = np.ma.masked_array(data, mask=mask)
+    filled = np.where(mask, 0.0, data)
+    kwargs = {"steps": 20, "seed": 1, "backend": backend, "layout": layout}
+
+    result = kernels.factorize(ratings, 2, **kwargs)
+
+    expected = kernels.factorize(filled, 2, **kwargs)
+    np.testing.assert_array_equal(result.user_factors, expected.user_factors)
+    np.testing.assert_array_equal(result.item_factors, expected.item_factors)
+    # the mask matters: trained on, the hidden 9 would change user 0's factors
+    with_nine = kernels.factorize(np.nan_to_num(data), 2, **kwargs)
+    assert not np.array_equal(with_nine.user_factors[0], result.user_factors[0])
+    np.testing.assert_array_equal(ratings.mask, mask)
+    np.testing.assert_array_equal(np.ma.getdata(ratings), data)
+
+
+# -- rmse and masked_loss ------------------------------------------------------
+
+
+def test_rmse_on_held_out_triplets_uses_the_training_shape(backend):
+    """Held-out triplets that miss the last user and item are scored on the
+    training shape, not on the shape their largest indices suggest."""
+    result = kernels.factorize(TUTORIAL, 2, steps=10, seed=0, backend=backend)
+    rows, cols, values = np.array([0, 2]), np.array([2, 1]), np.array([4.0, 2.0])
+    predicted = result.predict()[rows, cols]
+
+    rmse = result.rmse((rows, cols, values))
+
+    assert rmse == pytest.approx(np.sqrt(np.mean((values - predicted) ** 2)))
+    with pytest.raises(InvalidRatingsError, match=r"rows must be < 5 .*got 5"):
+        result.rmse((np.array([5]), np.array([0]), np.array([1.0])))
+    with pytest.raises(InvalidRatingsError, match=r"training shape \(5, 4\)"):
+        result.rmse(TUTORIAL[:, :3])
+
+
+P_OK, Q_OK = np.ones((5, 2)), np.ones((4, 2))
+
+
+@pytest.mark.parametrize(
+    "user_factors, item_factors, error, match",
+    [
+        (
+            P_OK,
+            np.ones((4, 3)),
+            InvalidParameterError,
+            r"item_factors must have shape \(n_items, 2\).*got \(4, 3\)",
+        ),
+        (
+            np.ones(5),
+            Q_OK,
+            InvalidParameterError,
+            r"user_factors must have shape \(n_users, n_factors\).*got \(5,\)",
+        ),
+        (
+            np.ones((4, 2)),
+            Q_OK,
+            InvalidParameterError,
+            r"user_factors and item_factors .*\(5, 2\) and \(4, 2\).*got \(4, 2\)",
+        ),
+        (
+            P_OK,
+            np.full((4, 2), np.nan),
+            InvalidParameterError,
+            r"item_factors must be finite, got nan at row 0, column 0",
+        ),
+        (
+            np.full((5, 2), "a"),
+            Q_OK,
+            InvalidTypeError,
+            r"user_factors must hold real numbers",
+        ),
+        (
+            [[1.0], [2.0, 3.0]],
+            Q_OK,
+            InvalidParameterError,
+            r"user_factors must be a 2-D numeric array",
+        ),
+    ],
+    ids=["n-factors-differ", "1-D", "rows-differ", "nan", "strings", "ragged"],
+)
+@pytest.mark.parametrize("as_tuple", [False, True], ids=["dense", "triplets"])
+def test_masked_loss_names_the_bad_factors(
+    user_factors, item_factors, error, match, as_tuple
+):
+    ratings = TUTORIAL
+    if as_tuple:
+        rows, cols = np.nonzero(TUTORIAL)
+        ratings = (rows, cols, TUTORIAL[rows, cols])
+    if as_tuple and match.startswith("user_factors and"):
+        # a tuple takes its shape from the factors; then row 4 is out of range
+        error, match = InvalidRatingsError, r"rows must be < 4"
+
+    with pytest.raises(error, match=match):
+        kernels.masked_loss(ratings, user_factors, item_factors)
+
+
+def test_masked_loss_takes_held_out_triplets():
+    P, Q = np.arange(10.0).reshape(5, 2) / 10, np.arange(8.0).reshape(4, 2) / 10
+    rows, cols, values = np.array([0, 1]), np.array([1, 0]), np.array([3.0, 4.0])
+    dense = np.zeros((5, 4))
+    dense[rows, cols] = values
+
+    assert kernels.masked_loss((rows, cols, values), P, Q) == kernels.masked_loss(
+        dense, P, Q
+    )
