@@ -278,12 +278,30 @@ def factorize(
 def _kernel_args(observed, layout, dtype):
     """The ratings arguments of the kernel for ``layout``, in ``dtype``."""
     values = observed.values
-    if values.size and dtype == np.float32 and values.max() > np.finfo(dtype).max:
-        k = int(np.argmax(values))
-        raise InvalidRatingsError(
-            f"ratings must fit in float32 for dtype='float32', got "
+    with np.errstate(over="ignore", under="ignore"):
+        cast = values.astype(dtype)
+
+    def cell(k):
+        return (
             f"{values[k].item()!r} at row {observed.rows[k]}, column {observed.cols[k]}"
         )
+
+    overflow = np.isinf(cast)
+    if overflow.any():
+        raise InvalidRatingsError(
+            f"ratings must fit in {dtype.name} for dtype={dtype.name!r}, got "
+            f"{cell(int(np.argmax(overflow)))}"
+        )
+    # A rating that rounds to 0 would be skipped as "not rated" by the dense
+    # kernel and trained on as a 0 by the sparse one: lost either way.
+    underflow = (cast == 0) & (values != 0)
+    if underflow.any():
+        raise InvalidRatingsError(
+            f"nonzero ratings must stay nonzero in {dtype.name} for "
+            f"dtype={dtype.name!r}, got {cell(int(np.argmax(underflow)))}, which "
+            "rounds to 0; rescale the ratings or use dtype='float64'"
+        )
+
     if layout == "dense":
         return (np.ascontiguousarray(v.to_dense(observed), dtype=dtype),)
-    return observed.rows, observed.cols, values.astype(dtype)
+    return observed.rows, observed.cols, cast

@@ -230,6 +230,37 @@ def test_float32_ratings_must_fit(backend):
     )
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("kind", ["dense", "triplets"])
+def test_float32_ratings_must_not_round_to_zero(backend, layout, kind):
+    ratings = TUTORIAL.astype(float)
+    ratings[2, 2] = 1e-50
+    if kind == "triplets":
+        rows, cols = np.nonzero(ratings)
+        ratings = (rows, cols, ratings[rows, cols])
+    raises_unchanged(
+        InvalidRatingsError,
+        r"stay nonzero in float32.*1e-50 at row 2, column 2, which rounds to 0",
+        ratings,
+        backend,
+        layout=layout,
+        dtype="float32",
+    )
+
+
+def test_float32_keeps_the_smallest_float32_rating(backend, layout):
+    """The check refuses only what float32 loses: its smallest subnormal, a
+    rating float32 still holds, is trained on."""
+    tiny = float(np.nextafter(np.float32(0), np.float32(1)))
+    ratings = np.array([[tiny, 1.0], [2.0, 0.0]])
+
+    result = kernels.factorize(
+        ratings, 1, steps=1, seed=0, backend=backend, layout=layout, dtype="float32"
+    )
+
+    assert result.steps_run == 1
+
+
 # -- parameters ----------------------------------------------------------------
 
 
