@@ -2,7 +2,9 @@
 
 The kernels are the reference loops of :mod:`kernels.python_sgd`, compiled
 without ``fastmath``, so that in float64 they reproduce the reference bit for
-bit. The per-cell helpers are inlined into the kernels at the Numba IR level,
+bit. They are written out again here rather than compiled from that module:
+Numba's disk cache notices edits to this file only, so an imported helper
+could change without the cached machine code following it. The per-cell helpers are inlined into the kernels at the Numba IR level,
 which keeps each kernel a single compilation unit: compiling a fresh dispatcher
 of ``sgd_dense.py_func`` costs what compiling the backend costs. Compiled
 machine code is cached on disk (``cache=True``) so that later processes skip
