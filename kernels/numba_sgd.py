@@ -3,12 +3,13 @@
 The kernels are the reference loops of :mod:`kernels.python_sgd`, compiled
 without ``fastmath``, so that in float64 they reproduce the reference bit for
 bit. They are written out again here rather than compiled from that module:
-Numba's disk cache notices edits to this file only, so an imported helper
-could change without the cached machine code following it. The per-cell helpers are inlined into the kernels at the Numba IR level,
-which keeps each kernel a single compilation unit: compiling a fresh dispatcher
-of ``sgd_dense.py_func`` costs what compiling the backend costs. Compiled
-machine code is cached on disk (``cache=True``) so that later processes skip
-compilation. Kernels and return values are as in :mod:`kernels.python_sgd`.
+Numba's disk cache notices edits to this file only, so an imported helper could
+change without the cached machine code following it. The per-cell helpers are
+inlined into the kernels at the Numba IR level, which keeps each kernel a
+single compilation unit: compiling a fresh dispatcher of ``sgd_dense.py_func``
+costs what compiling the backend costs. Compiled machine code is cached on disk
+(``cache=True``) so that later processes skip compilation. Kernels and return
+values are as in :mod:`kernels.python_sgd`.
 """
 
 import math
@@ -19,8 +20,12 @@ from numba import njit
 
 @njit(inline="always")
 def _update(P, Q, i, j, r, alpha, beta, simultaneous):
+    # Constants in the factors' dtype: a bare 2 or 0.0 would promote float32
+    # arithmetic to float64, which the reference does not do.
+    two = P.dtype.type(2)
+
     # e = r - p_i . q_j
-    dot = 0.0
+    dot = P.dtype.type(0)
     for k in range(P.shape[1]):
         dot += P[i, k] * Q[j, k]
     e = r - dot
@@ -28,15 +33,15 @@ def _update(P, Q, i, j, r, alpha, beta, simultaneous):
     # p_ik += alpha (2 e q_jk - beta p_ik), then q_jk likewise with the new p_ik
     for k in range(P.shape[1]):
         p_old = P[i, k]
-        P[i, k] += alpha * (2 * e * Q[j, k] - beta * P[i, k])
+        P[i, k] += alpha * (two * e * Q[j, k] - beta * P[i, k])
         p = p_old if simultaneous else P[i, k]
-        Q[j, k] += alpha * (2 * e * p - beta * Q[j, k])
+        Q[j, k] += alpha * (two * e * p - beta * Q[j, k])
 
 
 @njit(inline="always")
 def _cell_loss(P, Q, i, j, r, half_beta):
-    # (r - p_i . q_j)^2 + beta/2 sum_k (p_ik^2 + q_jk^2), summed in that order
-    dot = 0.0
+    # (r - p_i . q_j)^2 + beta/2 sum_k (p_ik^2 + q_jk^2), summed in float64
+    dot = P.dtype.type(0)
     for k in range(P.shape[1]):
         dot += P[i, k] * Q[j, k]
     e = r - dot
@@ -59,7 +64,7 @@ def _all_finite(A):
 def sgd_dense(R, P, Q, steps, alpha, beta, tol, simultaneous):
     """Run up to ``steps`` sweeps over the nonzero cells of dense ``R``."""
     n_users, n_items = R.shape
-    half_beta = beta / 2
+    half_beta = beta / P.dtype.type(2)
     loss = math.nan
     for step in range(1, steps + 1):
         for i in range(n_users):
@@ -84,7 +89,7 @@ def sgd_dense(R, P, Q, steps, alpha, beta, tol, simultaneous):
 @njit(cache=True)
 def sgd_sparse(rows, cols, values, P, Q, steps, alpha, beta, tol, simultaneous):
     """Run up to ``steps`` sweeps over row-major triplets."""
-    half_beta = beta / 2
+    half_beta = beta / P.dtype.type(2)
     loss = math.nan
     for step in range(1, steps + 1):
         for n in range(values.shape[0]):

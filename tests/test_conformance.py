@@ -157,13 +157,13 @@ def run(problem, backend, layout, dtype=np.float64, **overrides):
 _REFERENCE = {}
 
 
-def reference(problem, layout, **overrides):
-    """The python backend's float64 result, computed once per problem."""
-    key = (layout, *problem.key(**overrides))
+def reference(problem, layout, dtype=np.float64, **overrides):
+    """The python backend's result in ``dtype``, computed once per problem."""
+    key = (layout, np.dtype(dtype).name, *problem.key(**overrides))
     if key not in _REFERENCE:
         if len(_REFERENCE) > 512:
             _REFERENCE.clear()
-        _REFERENCE[key] = run(problem, "python", layout, **overrides)
+        _REFERENCE[key] = run(problem, "python", layout, dtype, **overrides)
     return _REFERENCE[key]
 
 
@@ -236,18 +236,21 @@ def test_reference_follows_the_update_rule(layout, problem):
 @settings(max_examples=120)
 @pinned
 @given(problems(tol=st.one_of(st.none(), st.just(0.0), st.floats(0, 200))))
-def test_float64_matches_reference(compared_backend, layout, problem):
-    """Float64 compiled backends equal the reference bit for bit, steps_run and
-    loss included; numpy differs only by the order np.dot sums, so its factors
-    are within the rounding tolerance and its loss within n_ratings ulps."""
+def test_matches_reference_in_the_same_dtype(compared_backend, layout, dtype, problem):
+    """Compiled backends equal the reference run in the same dtype bit for bit,
+    steps_run and loss included, in float32 as in float64 (every backend does
+    its arithmetic in the factors' dtype and sums the loss in float64); numpy
+    differs only by the order np.dot sums, so its factors are within the
+    rounding tolerance and its loss within n_ratings ulps."""
     backend = compared_backend
-    expected = reference(problem, layout)
+    expected = reference(problem, layout, dtype)
 
-    result = run(problem, backend, layout)
+    result = run(problem, backend, layout, dtype)
 
-    assert result.user_factors.dtype == np.float64
+    assert result.user_factors.dtype == dtype
     if backend == "numpy":
-        atol = factor_tolerance(problem, EPS64, expected)
+        eps = np.finfo(dtype).eps
+        atol = factor_tolerance(problem, eps, expected)
         np.testing.assert_allclose(result.user_factors, expected.user_factors, 0, atol)
         np.testing.assert_allclose(result.item_factors, expected.item_factors, 0, atol)
         assert result.steps_run == expected.steps_run
@@ -255,7 +258,7 @@ def test_float64_matches_reference(compared_backend, layout, problem):
             assert result.loss is None
         else:
             n_ratings = np.count_nonzero(problem.ratings)
-            rtol = (n_ratings + problem.n_factors + 2) * EPS64
+            rtol = (n_ratings + problem.n_factors + 2) * eps
             assert result.loss == pytest.approx(expected.loss, rel=rtol, abs=rtol)
     else:
         np.testing.assert_array_equal(result.user_factors, expected.user_factors)
