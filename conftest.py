@@ -59,18 +59,19 @@ def compiled_kernels():
     """Compile every JIT kernel once, before any example runs against a deadline.
 
     Numba compiles one specialization per argument type: each dtype, each
-    layout, and a read-only ratings array (which the dense kernel receives
-    unchanged when the caller's array is already C-ordered in the working
-    dtype) is a type of its own.
+    layout, and read-only ratings are types of their own. A read-only array
+    reaches the dense kernel unchanged when it is already C-ordered in the
+    working dtype, and a Ratings hands its read-only indices to the sparse one.
     """
     if "numba" not in kernels.BACKENDS:
         return
     ratings = np.array([[1.0, 0.0], [2.0, 3.0]])
+    triplets = kernels.datasets.Ratings([0, 1, 1], [0, 0, 1], [1.0, 2.0, 3.0])
     for dtype in DTYPES:
         read_only = ratings.astype(dtype)
         read_only.flags.writeable = False
         for layout in LAYOUTS:
-            for given in (ratings.astype(dtype), read_only):
+            for given in (ratings.astype(dtype), read_only, triplets):
                 kernels.factorize(
                     given,
                     1,

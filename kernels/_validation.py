@@ -100,6 +100,24 @@ def check_real(name, value, *, positive=False, allow_none=False):
     return value
 
 
+def check_fits_dtype(name, value, dtype, *, positive=False):
+    """``value`` as a ``dtype`` scalar; raise if the cast loses it.
+
+    A float64 parameter that overflows to inf in float32 would break every
+    sweep, and a positive one (alpha) that underflows to 0 would stop all
+    learning without a word. A beta that underflows changes nothing that
+    float32 could have shown.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        cast = dtype.type(value)
+    if not np.isfinite(cast) or (positive and cast == 0):
+        raise InvalidParameterError(
+            f"{name} must be representable in {dtype.name}, got {value!r}, which "
+            f"becomes {cast.item()!r}; use dtype='float64'"
+        )
+    return cast
+
+
 def check_choice(name, value, choices):
     """Return ``value`` if it is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:
@@ -300,6 +318,13 @@ def _sparse(rows, cols, values, shape):
     return Observed(shape, rows, cols, values, None)
 
 
+def _ratings_class():
+    # kernels.datasets imports this module, so it is imported on first use.
+    from .datasets import Ratings
+
+    return Ratings
+
+
 def as_observed(ratings, shape=None):
     """Check ``ratings`` against the input contract and return an Observed.
 
@@ -322,6 +347,13 @@ def as_observed(ratings, shape=None):
     elif hasattr(ratings, "tocoo") and hasattr(ratings, "shape"):
         coo = ratings.tocoo()
         observed = _sparse(coo.row, coo.col, coo.data, coo.shape)
+    elif isinstance(ratings, _ratings_class()):
+        # A Ratings was checked and sorted row-major when it was built, and its
+        # read-only arrays cannot change since: no need to check it again.
+        _check_nonempty(ratings.shape)
+        observed = Observed(
+            ratings.shape, ratings.rows, ratings.cols, ratings.values, None
+        )
     elif all(hasattr(ratings, a) for a in ("rows", "cols", "values", "shape")):
         observed = _sparse(ratings.rows, ratings.cols, ratings.values, ratings.shape)
     elif isinstance(ratings, np.ma.MaskedArray):

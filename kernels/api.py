@@ -225,6 +225,8 @@ def factorize(
     beta = v.check_real("beta", beta)
     tol = v.check_real("tol", tol, allow_none=True)
     dtype = v.check_dtype(dtype)
+    alpha_cast = v.check_fits_dtype("alpha", alpha, dtype, positive=True)
+    beta_cast = v.check_fits_dtype("beta", beta, dtype)
     seed = v.check_seed(seed)
     update = v.check_choice("update", update, v.UPDATES)
     if layout is not None:
@@ -252,7 +254,7 @@ def factorize(
         dtype,
     )
 
-    scalars = (dtype.type(alpha), dtype.type(beta), -1.0 if tol is None else tol)
+    scalars = (alpha_cast, beta_cast, -1.0 if tol is None else tol)
     kernel = getattr(kernel_module, f"sgd_{layout}")
     # Overflow is detected after each sweep and reported below as a
     # DivergenceError; NumPy's own warnings about it would only repeat that.

@@ -231,6 +231,28 @@ def test_float32_ratings_must_fit(backend):
 
 
 @pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"alpha": 1e39}, r"alpha must be representable in float32, got 1e\+39"),
+        ({"alpha": 1e-60}, r"alpha must be representable in float32.*becomes 0\.0"),
+        ({"beta": 1e39}, r"beta must be representable in float32.*becomes inf"),
+    ],
+)
+def test_float32_parameters_must_survive_the_cast(backend, kwargs, match):
+    """alpha lost to overflow or to 0, or beta lost to overflow, in float32 is
+    refused before any sweep; a beta that underflows changes nothing."""
+    error = raises_unchanged(
+        InvalidParameterError, match, TUTORIAL, backend, dtype="float32", **kwargs
+    )
+    assert "dtype='float64'" in str(error)
+
+    kernels.factorize(
+        TUTORIAL, 2, steps=1, beta=1e-60, dtype="float32", backend=backend
+    )
+
+
+@pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("kind", ["dense", "triplets"])
 def test_float32_ratings_must_not_round_to_zero(backend, layout, kind):
     ratings = TUTORIAL.astype(float)

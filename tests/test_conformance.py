@@ -589,6 +589,31 @@ def test_sparse_inputs_are_not_modified(backend, dtype):
     np.testing.assert_array_equal(from_triplets.item_factors, from_matrix.item_factors)
 
 
+def test_unsorted_triplets_are_swept_row_major(backend, dtype):
+    """Triplets in any order, a scipy matrix and a Ratings train exactly as the
+    dense matrix they describe: the sweep follows row-major order, not the
+    order the cells were given in."""
+    rows = np.array([2, 0, 1, 0, 2, 1])
+    cols = np.array([1, 2, 0, 0, 0, 2])
+    values = np.array([5.0, 1.0, 3.0, 4.0, 2.0, 4.5])
+    dense = np.zeros((3, 3))
+    dense[rows, cols] = values
+    kwargs = {"steps": 10, "alpha": 0.01, "seed": 5, "backend": backend, "dtype": dtype}
+
+    expected = kernels.factorize(dense, 2, **kwargs)
+    given = [
+        (rows, cols, values),
+        scipy.sparse.coo_array((values, (rows, cols))),
+        kernels.datasets.Ratings(rows, cols, values),
+    ]
+
+    for ratings in given:
+        result = kernels.factorize(ratings, 2, **kwargs)
+        assert result.layout == "sparse"
+        np.testing.assert_array_equal(result.user_factors, expected.user_factors)
+        np.testing.assert_array_equal(result.item_factors, expected.item_factors)
+
+
 # -- 6. determinism ------------------------------------------------------------
 
 
