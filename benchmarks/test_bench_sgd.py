@@ -17,8 +17,9 @@ on the number of sweeps. Factors start from ``seed=0`` everywhere.
 Numba gets two more figures per case, on the kernel itself: ``compile`` (a fresh
 dispatcher of the kernel's Python function, compiled for the signature the
 module's dispatcher was warmed with) and ``first_call`` (a fresh dispatcher
-called once on the case's arrays: what a new process pays without the disk
-cache). Steady-state rounds never include compilation: a fixture warms the
+called once on the case's arrays: what a process pays without the disk
+cache, measured where numba itself is already imported and warm, so a new
+process pays somewhat more). Steady-state rounds never include compilation: a fixture warms the
 backend first.
 """
 
