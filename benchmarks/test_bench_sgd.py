@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 
 import kernels
-from kernels import datasets, factorize
+from kernels import _validation, datasets, factorize
+from kernels.api import _kernel_args
 
 
 @dataclass(frozen=True)
@@ -195,24 +196,16 @@ def _n_numba_signatures(layout):
 
 @pytest.fixture
 def kernel_args(case, ratings):
-    """The kernel's arguments before P and Q: dense R, or row-major triplets."""
-    if case.layout == "dense":
-        return (np.ascontiguousarray(ratings, dtype=np.float64),)
-    order = np.lexsort((ratings.cols, ratings.rows))
-    return (
-        np.ascontiguousarray(ratings.rows[order], dtype=np.intp),
-        np.ascontiguousarray(ratings.cols[order], dtype=np.intp),
-        np.ascontiguousarray(ratings.values[order], dtype=np.float64),
-    )
+    """The kernel's ratings arguments exactly as factorize prepares them."""
+    observed = _validation.as_observed(ratings)
+    return _kernel_args(observed, case.layout, np.dtype(np.float64))
 
 
 @pytest.fixture
 def initial_factors(case, sizes):
     """P then Q drawn as ``factorize(seed=0)`` draws them."""
-    rng = np.random.default_rng(0)
-    P = rng.random((sizes["n_users"], case.n_factors))
-    Q = rng.random((sizes["n_items"], case.n_factors))
-    return P, Q
+    shape = (sizes["n_users"], sizes["n_items"])
+    return _validation.init_factors(None, 0, shape, case.n_factors, np.float64)
 
 
 def _scalars(case, steps):

@@ -280,6 +280,16 @@ def factorize(
 def _kernel_args(observed, layout, dtype):
     """The ratings arguments of the kernel for ``layout``, in ``dtype``."""
     values = observed.values
+    if dtype != np.float64:
+        _check_ratings_fit(observed, dtype)
+    if layout == "dense":
+        return (np.ascontiguousarray(v.to_dense(observed), dtype=dtype),)
+    return observed.rows, observed.cols, values.astype(dtype)
+
+
+def _check_ratings_fit(observed, dtype):
+    """Raise if a float64 rating overflows or turns to 0 in ``dtype``."""
+    values = observed.values
     with np.errstate(over="ignore", under="ignore"):
         cast = values.astype(dtype)
 
@@ -303,7 +313,3 @@ def _kernel_args(observed, layout, dtype):
             f"dtype={dtype.name!r}, got {cell(int(np.argmax(underflow)))}, which "
             "rounds to 0; rescale the ratings or use dtype='float64'"
         )
-
-    if layout == "dense":
-        return (np.ascontiguousarray(v.to_dense(observed), dtype=dtype),)
-    return observed.rows, observed.cols, cast
